@@ -1,0 +1,49 @@
+"""Conveyor: a video conversion service on Flask, RQ and Redis."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from app import config as settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Defaults, then the environment (and `.env`), then what a test passes."""
+    load_dotenv(override=False)
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.finish(app.config, app.instance_path)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from app import cli, dashboard, errors, live, pages, queueing, storage, uploads
+    from app.api import blueprint as api
+    from app.extensions import db, migrate
+    from app.health import blueprint as health
+    from app.media import blueprint as media
+    from app.metrics import blueprint as metrics
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    queueing.init_app(app)
+    storage.init_app(app)
+    uploads.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api)
+    app.register_blueprint(health)
+    app.register_blueprint(media)
+    app.register_blueprint(metrics)
+    live.init_app(app)
+    pages.init_app(app)  # sessions, CSRF and page headers too
+    dashboard.init_app(app)
+    return app

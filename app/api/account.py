@@ -1,0 +1,77 @@
+"""The caller's account: where notifications go, and the secret that signs callbacks."""
+
+from __future__ import annotations
+
+import re
+
+from flask import jsonify, request
+
+from app.api import blueprint
+from app.auth import current_user, token_required
+from app.errors import ApiError
+from app.extensions import db
+from app.models import User, new_webhook_secret
+from app.uploads import check_callback_url
+
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")  # one plain address
+MAX_EMAIL = 254
+EDITABLE = ("callback_url", "email")
+
+
+def account_json(user: User) -> dict:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "webhook_secret": user.webhook_secret,
+        "callback_url": user.callback_url,
+    }
+
+
+@blueprint.get("/account")
+@token_required
+def show_account():
+    return jsonify(account_json(current_user()))
+
+
+@blueprint.patch("/account")
+@token_required
+def edit_account():
+    """`{"callback_url": "https://..." | null, "email": "..." | null}`; fields left out stay as they are."""
+    changes = request.get_json(silent=True)
+    if not isinstance(changes, dict):
+        raise ApiError(400, 'Send a JSON object, e.g. {"callback_url": "https://example.com/hook"}.')
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ApiError(400, f"Only {', '.join(EDITABLE)} can be changed here, not {', '.join(unknown)}.")
+    user = current_user()
+    if "callback_url" in changes:
+        user.callback_url = check_callback_url(_text(changes["callback_url"], "callback_url"))
+    if "email" in changes:
+        user.email = _email(_text(changes["email"], "email"))
+    db.session.commit()
+    return jsonify(account_json(user))
+
+
+@blueprint.post("/account/webhook-secret")
+@token_required
+def rotate_webhook_secret():
+    """A new secret at once; callbacks sent from now on are signed with it."""
+    user = current_user()
+    user.webhook_secret = new_webhook_secret()
+    db.session.commit()
+    return jsonify(account_json(user))
+
+
+def _text(value, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, f"`{field}` must be a string or null.")
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_EMAIL or not EMAIL.match(value):
+        raise ApiError(400, "`email` is not an e-mail address.")
+    return value

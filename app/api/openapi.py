@@ -1,0 +1,344 @@
+"""`GET /api/openapi.json`: the API described in OpenAPI 3.1, written by hand and kept true by the tests."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from app.api import blueprint
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict | str, description: str, headers: dict | None = None) -> dict:
+    body = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema) if isinstance(schema, str) else schema}},
+    }
+    if headers:
+        body["headers"] = headers
+    return body
+
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
+}
+NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+VIDEO_ID = {
+    "name": "video_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The video's id (22 URL-safe characters); anything else is a 404.",
+}
+LOCATION = {"Location": {"schema": {"type": "string"}, "description": "`/api/videos/<id>`"}}
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "minLength": 1}},
+    },
+    "Rendition": {
+        "type": "object",
+        "required": ["name", "width", "height", "size", "url"],
+        "properties": {
+            "name": {"type": "string", "examples": ["720p"]},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "size": {"type": "integer"},
+            "url": {"type": "string", "description": "A signed download link that expires"},
+        },
+    },
+    "DeliveryAttempt": {
+        "type": "object",
+        "required": ["at", "error"],
+        "properties": {
+            "at": NULLABLE_STRING,
+            "http_status": {"type": ["integer", "null"]},
+            "smtp_code": {"type": ["integer", "null"]},
+            "error": NULLABLE_STRING,
+        },
+    },
+    "Delivery": {
+        "type": "object",
+        "required": ["id", "kind", "event", "target", "status", "attempt_count", "attempts", "next_attempt_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": ["callback", "email"]},
+            "event": {"type": "string", "examples": ["video.ready"]},
+            "target": {"type": "string"},
+            "status": {"enum": ["pending", "delivered", "failed", "refused"]},
+            "attempt_count": {"type": "integer"},
+            "attempts": {"type": "array", "items": _ref("DeliveryAttempt")},
+            "next_attempt_at": NULLABLE_STRING,
+        },
+    },
+    "Video": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "filename",
+            "state",
+            "status",
+            "created_at",
+            "duration",
+            "width",
+            "height",
+            "renditions",
+            "poster_url",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "filename": {"type": "string"},
+            "state": {"enum": ["queued", "processing", "ready", "failed", "rejected", "cancelled"]},
+            "status": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "Fraction done; only grows; 1.0 exactly when `ready`",
+            },
+            "created_at": {"type": "string", "examples": ["2026-11-23T19:11:01Z"]},
+            "duration": {"type": ["number", "null"]},
+            "width": {"type": ["integer", "null"]},
+            "height": {"type": ["integer", "null"]},
+            "renditions": {"type": "array", "items": _ref("Rendition")},
+            "poster_url": NULLABLE_STRING,
+            "result_uri": {"type": ["string", "null"], "description": "Storage URI of the largest rendition (ready)"},
+            "error": {"type": "string", "description": "Why it failed or was rejected"},
+            "deliveries": {"type": "array", "items": _ref("Delivery")},
+        },
+    },
+    "VideoList": {
+        "type": "object",
+        "required": ["videos"],
+        "properties": {"videos": {"type": "array", "items": _ref("Video")}},
+    },
+    "Account": {
+        "type": "object",
+        "required": ["username", "email", "webhook_secret", "callback_url"],
+        "properties": {
+            "username": {"type": "string"},
+            "email": NULLABLE_STRING,
+            "webhook_secret": {"type": "string"},
+            "callback_url": NULLABLE_STRING,
+        },
+    },
+    "AccountChanges": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"callback_url": NULLABLE_STRING, "email": NULLABLE_STRING},
+    },
+    "DirectUpload": {
+        "type": "object",
+        "required": ["upload_key", "url", "fields", "expires_in", "max_bytes"],
+        "properties": {
+            "upload_key": {"type": "string"},
+            "url": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "expires_in": {"type": "integer"},
+            "max_bytes": {"type": "integer"},
+        },
+    },
+    "UploadedVideo": {
+        "type": "object",
+        "required": ["upload_key"],
+        "properties": {
+            "upload_key": {"type": "string"},
+            "filename": {"type": "string"},
+            "title": {"type": "string"},
+            "callback_url": {"type": "string"},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "redis", "database"],
+        "properties": {
+            "status": {"enum": ["ok", "unavailable"]},
+            "redis": {"enum": ["ok", "unavailable"]},
+            "database": {"enum": ["ok", "unavailable"]},
+        },
+    },
+}
+
+PATHS = {
+    "/api/videos": {
+        "post": {
+            "summary": "Upload a video to convert",
+            "description": "The file is checked at once (empty, not a video: 4xx); the media limits are applied "
+            "by the worker, which ends the video `failed` with a reason. Rate limited per user "
+            "(`UPLOAD_RATE_LIMIT`). With S3 storage, send JSON with the `upload_key` of a direct upload.",
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[!-~]{1,128}$"},
+                    "description": "A retry with the same key returns the first video (200) instead of a second one",
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                                "title": {"type": "string", "maxLength": 200},
+                                "callback_url": {"type": "string", "maxLength": 2048},
+                            },
+                        },
+                    },
+                    "application/json": {"schema": _ref("UploadedVideo")},
+                },
+            },
+            "responses": {
+                "202": _json("Video", "Stored and queued", LOCATION),
+                "200": _json(
+                    "Video", "A retry with the same Idempotency-Key: the video the first attempt made", LOCATION
+                ),
+                "413": {"$ref": "#/components/responses/TooLarge"},
+                "415": {"$ref": "#/components/responses/NotAVideo"},
+                "429": {"$ref": "#/components/responses/TooMany"},
+                **ERRORS,
+            },
+        },
+        "get": {
+            "summary": "Your videos, newest first",
+            "parameters": [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0},
+                },
+            ],
+            "responses": {"200": _json("VideoList", "Your videos"), **ERRORS},
+        },
+    },
+    "/api/videos/{video_id}": {
+        "parameters": [VIDEO_ID],
+        "get": {
+            "summary": "One of your videos",
+            "responses": {"200": _json("Video", "The video"), **NOT_FOUND, **ERRORS},
+        },
+        "delete": {
+            "summary": "Delete a video and its files",
+            "responses": {"204": {"description": "Deleted"}, **NOT_FOUND, **ERRORS},
+        },
+    },
+    "/api/videos/{video_id}/cancel": {
+        "parameters": [VIDEO_ID],
+        "post": {
+            "summary": "Cancel a queued or running conversion",
+            "responses": {
+                "202": _json("Video", "Cancelled"),
+                "409": _json("Error", "Already final"),
+                **NOT_FOUND,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/videos/{video_id}/events": {
+        "parameters": [VIDEO_ID],
+        "get": {
+            "summary": "Live changes of a video",
+            "description": "Server-sent events: the video JSON on every change; the stream ends after a final state.",
+            "responses": {
+                "200": {
+                    "description": "An event stream",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                **NOT_FOUND,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/uploads": {
+        "post": {
+            "summary": "A presigned form to upload a file straight to the bucket (S3 storage only)",
+            "responses": {"201": _json("DirectUpload", "Post the file to `url` with `fields`"), **ERRORS},
+        },
+    },
+    "/api/account": {
+        "get": {"summary": "Your account", "responses": {"200": _json("Account", "Your account"), **ERRORS}},
+        "patch": {
+            "summary": "Change where notifications go",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AccountChanges")}}},
+            "responses": {"200": _json("Account", "Changed"), **ERRORS},
+        },
+    },
+    "/api/account/webhook-secret": {
+        "post": {
+            "summary": "A new secret for signing callbacks",
+            "responses": {"200": _json("Account", "The account with its new secret"), **ERRORS},
+        },
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+            },
+        },
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Whether Redis and the database answer",
+            "security": [],
+            "responses": {"200": _json("Health", "Both answer"), "503": _json("Health", "One does not")},
+        },
+    },
+}
+
+
+def _error(description: str, headers: dict | None = None) -> dict:
+    return _json("Error", description, headers)
+
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Conveyor",
+        "version": "1",
+        "description": 'Video conversion. Errors are a 4xx (or 503) with `{"error": "<what to do>"}`, never a 500.',
+    },
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "The API token `flask users create` prints"}
+        },
+        "schemas": SCHEMAS,
+        "responses": {
+            "BadRequest": _error("The request is wrong; the message says how"),
+            "Unauthorized": _error("No valid `Authorization: Bearer <token>`"),
+            "NotFound": _error("No such video of yours"),
+            "TooLarge": _error("The upload or a form field is too large"),
+            "NotAVideo": _error("Not a kind of file Conveyor accepts, or not multipart/form-data"),
+            "TooMany": _error(
+                "Over `UPLOAD_RATE_LIMIT`",
+                {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+            ),
+            "Unavailable": _error("Redis or the database is down; try again in a minute"),
+        },
+    },
+}
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)

@@ -1,0 +1,168 @@
+"""Settings: defaults first, then the environment (and `.env`), then what a test passes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+
+DEFAULT_RENDITIONS = "360,720,1080"
+# growing pauses between notification attempts: 11 attempts over about a day
+DEFAULT_NOTIFY_RETRY_INTERVALS = "5,30,120,600,1800,3600,7200,14400,28800,28800"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _ints(name: str, default: list[int]) -> list[int]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return [int(part) for part in raw.split(",")]
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be whole numbers separated by commas, got {raw!r}") from exc
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be true or false, got {raw!r}")
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL; accepts the `postgres://` form that PaaS add-ons hand out."""
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'conveyor.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def parse_renditions(raw: str) -> list[int]:
+    """`"360,720,1080"` -> `[360, 720, 1080]`, sorted, even, sane."""
+    heights: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip().lower().removesuffix("p")
+        if not part:
+            continue
+        if not part.isdigit() or not 16 <= int(part) <= 4320:
+            raise RuntimeError(f"RENDITIONS: {part!r} is not a height between 16 and 4320")
+        heights.add(int(part) // 2 * 2)
+    if not heights:
+        raise RuntimeError("RENDITIONS must name at least one height, e.g. 360,720,1080")
+    return sorted(heights)
+
+
+def parse_intervals(raw: str) -> list[int]:
+    """`"5,30,120"` -> `[5, 30, 120]`: seconds before each retry; empty means no retries."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() and 0 < int(part) <= 7 * 24 * 3600 for part in parts):
+        raise RuntimeError(f"NOTIFY_RETRY_INTERVALS must be whole seconds, comma separated, got {raw!r}")
+    return [int(part) for part in parts]
+
+
+def parse_networks(raw: str | list) -> list[IPv4Network | IPv6Network]:
+    """`"127.0.0.0/8, ::1"` -> networks callbacks may reach although they are not public."""
+    if not isinstance(raw, str):
+        return [ip_network(n, strict=False) if isinstance(n, str) else n for n in raw]
+    networks = []
+    for part in (part.strip() for part in raw.split(",")):
+        if part:
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError as exc:
+                raise RuntimeError(f"CALLBACK_ALLOWED_NETWORKS: {part!r} is not an address or a CIDR network") from exc
+    return networks
+
+
+def parse_match_distance(raw: str) -> int:
+    """Bits of 256 two perceptual hashes may differ by and still match; 31 is PDQ's advice."""
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 96:
+        raise RuntimeError(f"CONTENT_MATCH_DISTANCE must be a whole number of bits from 0 to 96, got {raw!r}")
+    return int(raw)
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting the app reads, from environment variables."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": env("SECRET_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
+        "REDIS_URL": env("REDIS_URL", "redis://localhost:6379/0"),
+        "STORAGE_URL": env("STORAGE_URL", f"file://{Path(instance_path) / 'storage'}"),
+        "S3_ENDPOINT_URL": env("S3_ENDPOINT_URL", ""),
+        "METRICS_TOKEN": env("METRICS_TOKEN", ""),
+        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 2048),
+        "RENDITIONS": parse_renditions(env("RENDITIONS", DEFAULT_RENDITIONS)),
+        "X264_PRESET": env("X264_PRESET", "veryfast"),
+        "POSTER_AT_SECONDS": float(env("POSTER_AT_SECONDS", "1.0")),
+        "JOB_RETRIES": _int("JOB_RETRIES", 3),
+        "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", [10, 30, 90]),
+        "CONVERT_TIMEOUT_BASE": _int("CONVERT_TIMEOUT_BASE", 120),
+        "CONVERT_TIMEOUT_FACTOR": _int("CONVERT_TIMEOUT_FACTOR", 10),
+        "MAX_DURATION_SECONDS": _int("MAX_DURATION_SECONDS", 4 * 3600),
+        "MAX_WIDTH": _int("MAX_WIDTH", 7680),
+        "MAX_HEIGHT": _int("MAX_HEIGHT", 4320),
+        "MAX_PIXELS": _int("MAX_PIXELS", 7680 * 4320),
+        "MAX_FRAME_RATE": _int("MAX_FRAME_RATE", 240),
+        "MAX_STREAMS": _int("MAX_STREAMS", 16),
+        "UPLOAD_RATE_LIMIT": env("UPLOAD_RATE_LIMIT", "60/hour;500/day"),  # per user; empty: no limit
+        "FFMPEG_MEMORY_MB": _int("FFMPEG_MEMORY_MB", 4096),
+        "FFMPEG_STALL_SECONDS": _int("FFMPEG_STALL_SECONDS", 60),
+        "MEDIA_URL_TTL": _int("MEDIA_URL_TTL", 24 * 3600),
+        "CONTENT_CHECK": _flag("CONTENT_CHECK", True),  # frames matched against the blocklist before publishing
+        "CONTENT_MATCH_DISTANCE": parse_match_distance(env("CONTENT_MATCH_DISTANCE", "31")),
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # per text field; files are streamed to disk
+        "MAX_FORM_PARTS": 20,
+        "MAIL_URL": env("MAIL_URL", ""),
+        "MAIL_FROM": env("MAIL_FROM", "conveyor@localhost"),
+        "PUBLIC_URL": env("PUBLIC_URL", f"http://localhost:{env('PORT', '5000')}"),
+        "CALLBACK_ALLOWED_NETWORKS": env("CALLBACK_ALLOWED_NETWORKS", ""),
+        "CALLBACK_TIMEOUT": _int("CALLBACK_TIMEOUT", 10),
+        "NOTIFY_RETRY_INTERVALS": parse_intervals(env("NOTIFY_RETRY_INTERVALS", DEFAULT_NOTIFY_RETRY_INTERVALS)),
+        # pages: session cookies are HttpOnly and SameSite=Lax always, Secure behind HTTPS
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", env("PUBLIC_URL", "").startswith("https://")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session it belongs to
+        "PROXY_HOPS": _int("PROXY_HOPS", 1),
+        "MAX_EVENT_STREAMS": _int("MAX_EVENT_STREAMS", 24),
+    }
+
+
+def local_secret_key(instance_path: str) -> str:
+    """A random key kept in the instance folder, so that every local process shares it."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def finish(config: dict, instance_path: str) -> None:
+    """Derive settings that depend on others."""
+    config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config["CALLBACK_ALLOWED_NETWORKS"] = parse_networks(config["CALLBACK_ALLOWED_NETWORKS"])
+    if not config["SECRET_KEY"]:
+        try:
+            config["SECRET_KEY"] = local_secret_key(instance_path)
+        except FileExistsError:  # another process made it at the same moment
+            config["SECRET_KEY"] = local_secret_key(instance_path)

@@ -1,0 +1,126 @@
+"""The content check: match a video's sampled frames against the blocklist; release false positives.
+
+Frames are hashed in `jobs/fingerprint.py`; the blocklist is managed in `app/blocklist.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+
+from app import queueing
+from app.extensions import db
+from app.models import BlocklistHash, ContentMatch, User, Video, utcnow
+from app.states import State
+from jobs import fingerprint
+
+# all the uploader is told: nothing about what matched, so the list can't be probed
+REJECTED_MESSAGE = "This video can't be published."
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    """Every listed hash, ready to compare: `words` (M, 4) uint64, with the row each came from."""
+
+    words: np.ndarray
+    hash_ids: np.ndarray
+    entry_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def blocklist_is_empty() -> bool:
+    return db.session.execute(db.select(BlocklistHash.id).limit(1)).first() is None
+
+
+def released(video_id: str) -> bool:
+    """Whether an admin let this video through after a match."""
+    query = db.select(ContentMatch.id).where(ContentMatch.video_id == video_id, ContentMatch.released_at.is_not(None))
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def wanted(video: Video) -> bool:
+    """Check this video? Not when switched off, with nothing listed, or once released by an admin."""
+    return bool(current_app.config["CONTENT_CHECK"]) and not blocklist_is_empty() and not released(video.id)
+
+
+def load_blocklist() -> Blocklist:
+    rows = db.session.execute(db.select(BlocklistHash.id, BlocklistHash.entry_id, BlocklistHash.hash)).all()
+    words = fingerprint.from_hex_many([row.hash for row in rows])
+    return Blocklist(words, np.array([r.id for r in rows]), np.array([r.entry_id for r in rows]))
+
+
+def screen(video: Video, frames: Path) -> ContentMatch | None:
+    """The closest match of the sampled frames within CONTENT_MATCH_DISTANCE, added to the session; or None."""
+    listed = load_blocklist()
+    if not len(listed):
+        return None
+    limit = current_app.config["CONTENT_MATCH_DISTANCE"]
+    for hashes in fingerprint.hash_file_of_frames(frames):
+        found = fingerprint.closest(hashes, listed.words)
+        if found is not None and found.distance <= limit:
+            match = ContentMatch(
+                video_id=video.id,
+                entry_id=int(listed.entry_ids[found.listed]),
+                entry_hash=fingerprint.to_hex(listed.words[found.listed]),
+                frame_hash=fingerprint.to_hex(found.words),
+                distance=found.distance,
+                at_seconds=float(hashes.seconds[found.frame]),
+                mirrored=found.mirrored,
+            )
+            db.session.add(match)
+            return match
+    return None
+
+
+def pending_review(limit: int = 200) -> list[ContentMatch]:
+    """Matches of videos still rejected, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(ContentMatch)
+            .join(Video)
+            .where(Video.state == State.REJECTED.value, ContentMatch.released_at.is_(None))
+            .order_by(ContentMatch.matched_at.desc(), ContentMatch.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recently_released(limit: int = 20) -> list[ContentMatch]:
+    return list(
+        db.session.scalars(
+            db.select(ContentMatch)
+            .where(ContentMatch.released_at.is_not(None))
+            .order_by(ContentMatch.released_at.desc(), ContentMatch.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+class NotRejected(Exception):
+    """The video is not (or no longer) rejected: there is nothing to release."""
+
+
+def release(video_id: str, admin: User) -> Video:
+    """Let a rejected video through: convert it again, without the check, and publish it.
+
+    Nothing of a rejected video was kept but its source, so it is converted once more.
+    """
+    video = db.session.get(Video, video_id)
+    if video is None or video.state != State.REJECTED.value:
+        raise NotRejected()
+    now = utcnow()
+    for match in video.content_matches:
+        if match.released_at is None:
+            match.released_at, match.released_by_id = now, admin.id
+    video.state = State.QUEUED.value  # status stays where it was: it only grows
+    video.error = None
+    video.finished_at = None
+    db.session.commit()
+    queueing.enqueue_conversion(video.id)
+    queueing.publish_change(queueing.get_redis(), video.id, video.state, video.status)
+    return video

@@ -1,0 +1,83 @@
+"""`/metrics` in Prometheus text: queues, workers and videos, read fresh at each scrape."""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from flask import Blueprint, Response, current_app, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from redis import Redis
+from rq import Worker
+from rq.job import Job
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Video
+from app.queueing import QUEUE_NAMES, get_queue, get_redis
+from app.states import State
+
+blueprint = Blueprint("metrics", __name__)
+
+COUNTERS_KEY = "conveyor:stats"
+
+
+def count_conversion(connection: Redis, state: str, seconds: float) -> None:
+    """Called by the job when a conversion ends `ready` or `failed`."""
+    with connection.pipeline() as pipe:
+        pipe.hincrby(COUNTERS_KEY, state, 1)
+        pipe.hincrbyfloat(COUNTERS_KEY, "seconds", seconds)
+        pipe.execute()
+
+
+class ConveyorCollector:
+    def collect(self):
+        connection = get_redis()
+        depth = GaugeMetricFamily("conveyor_queue_depth", "Jobs waiting in the queue", labels=["queue"])
+        age = GaugeMetricFamily("conveyor_queue_oldest_age_seconds", "Age of the oldest waiting job", labels=["queue"])
+        for name in QUEUE_NAMES:
+            queue = get_queue(name)
+            depth.add_metric([name], queue.count)
+            age.add_metric([name], _oldest_age(queue, connection))
+        yield depth
+        yield age
+
+        workers = GaugeMetricFamily("conveyor_workers", "RQ workers by state", labels=["state"])
+        states = [worker.get_state() for worker in Worker.all(connection=connection)]
+        workers.add_metric(["busy"], sum(1 for s in states if s == "busy"))
+        workers.add_metric(["idle"], sum(1 for s in states if s != "busy"))
+        yield workers
+
+        videos = GaugeMetricFamily("conveyor_videos", "Videos by state", labels=["state"])
+        counts = dict(db.session.execute(db.select(Video.state, db.func.count()).group_by(Video.state)).all())
+        for state in State:
+            videos.add_metric([state.value], counts.get(state.value, 0))
+        yield videos
+
+        stats = {k.decode(): float(v) for k, v in connection.hgetall(COUNTERS_KEY).items()}
+        done = CounterMetricFamily("conveyor_conversions", "Conversions that ended", labels=["result"])
+        done.add_metric(["ready"], stats.get(State.READY.value, 0))
+        done.add_metric(["failed"], stats.get(State.FAILED.value, 0))
+        yield done
+        yield CounterMetricFamily("conveyor_conversion_seconds", "Time spent converting", value=stats.get("seconds", 0))
+
+
+def _oldest_age(queue, connection: Redis) -> float:
+    first = queue.get_job_ids(0, 1)
+    if not first:
+        return 0.0
+    job = Job.fetch(first[0], connection=connection)
+    return max(0.0, time.time() - job.enqueued_at.timestamp()) if job.enqueued_at else 0.0
+
+
+@blueprint.get("/metrics")
+def metrics():
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(401, "Send METRICS_TOKEN as `Authorization: Bearer <token>`.")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ConveyorCollector())
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

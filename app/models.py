@@ -1,0 +1,215 @@
+"""Durable state: users, videos and their renditions. The database is the source of truth."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.states import State
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_video_id() -> str:
+    """128 random bits, URL-safe: ids can't be guessed or enumerated."""
+    return secrets.token_urlsafe(16)
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    webhook_secret: Mapped[str] = mapped_column(String(64), default=new_webhook_secret)
+    callback_url: Mapped[str | None] = mapped_column(String(2048))  # used when an upload names none
+
+    videos: Mapped[list[Video]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def new_token(self) -> str:
+        """Make a fresh API token; only its hash is kept."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_token(token)
+        return token
+
+    @classmethod
+    def by_token(cls, token: str) -> User | None:
+        return db.session.execute(db.select(cls).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+
+
+class Video(db.Model):
+    __tablename__ = "videos"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key", name="uq_videos_user_id_idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_video_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(16), default=State.QUEUED.value, index=True)
+    status: Mapped[float] = mapped_column(default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    duration: Mapped[float | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    poster_key: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))  # the upload's, unique per user
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    owner: Mapped[User] = relationship(back_populates="videos")
+    renditions: Mapped[list[Rendition]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", order_by="Rendition.height"
+    )
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", order_by="Delivery.created_at", lazy="selectin"
+    )
+    content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/content.py
+        back_populates="video", cascade="all, delete-orphan", order_by="ContentMatch.matched_at"
+    )
+
+    @property
+    def source_key(self) -> str:
+        return f"videos/{self.id}/source"
+
+    @property
+    def prefix(self) -> str:
+        return f"videos/{self.id}/"
+
+    @property
+    def largest_rendition(self) -> Rendition | None:
+        return self.renditions[-1] if self.renditions else None
+
+    def advance(self, fraction: float) -> None:
+        """Progress only grows, and reaches 1.0 only with `ready`."""
+        self.status = max(self.status or 0.0, min(fraction, 0.99))
+
+
+class Rendition(db.Model):
+    __tablename__ = "renditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    key: Mapped[str] = mapped_column(String(255))
+
+    video: Mapped[Video] = relationship(back_populates="renditions")
+
+
+class Delivery(db.Model):
+    """One notification of one event: a signed callback or an e-mail, tried until it lands or gives up."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("video_id", "kind", "event"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_video_id)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # callback | email
+    event: Mapped[str] = mapped_column(String(32))  # video.ready, video.failed, ...
+    target: Mapped[str] = mapped_column(String(2048))  # the URL or the address, as it was when the event happened
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed | refused
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    video: Mapped[Video] = relationship(back_populates="deliveries")
+    log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryAttempt.number", lazy="selectin"
+    )
+
+
+class DeliveryAttempt(db.Model):
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    code: Mapped[int | None]  # HTTP status for callbacks, SMTP reply code for e-mail
+    error: Mapped[str | None] = mapped_column(String(300))
+
+    delivery: Mapped[Delivery] = relationship(back_populates="log")
+
+
+class BlocklistEntry(db.Model):
+    """Something that must never be published: the hashes of a picture, or of a video's frames."""
+
+    __tablename__ = "blocklist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(255), default="")  # the file hashed, or the list imported
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    hashes: Mapped[list[BlocklistHash]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="BlocklistHash.id"
+    )
+    matches: Mapped[list[ContentMatch]] = relationship(back_populates="entry")  # kept when the entry goes
+
+
+class BlocklistHash(db.Model):
+    __tablename__ = "blocklist_hashes"
+    __table_args__ = (UniqueConstraint("entry_id", "hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("blocklist_entries.id", ondelete="CASCADE"), index=True)
+    hash: Mapped[str] = mapped_column(String(64), index=True)  # 256 bits, 64 hex digits (jobs/fingerprint.py)
+
+    entry: Mapped[BlocklistEntry] = relationship(back_populates="hashes")
+
+
+class ContentMatch(db.Model):
+    """Why a video was rejected, for admins' eyes only; releasing it lets the video through."""
+
+    __tablename__ = "content_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("blocklist_entries.id", ondelete="SET NULL"))
+    entry_hash: Mapped[str] = mapped_column(String(64))  # the listed hash, kept if the entry is removed
+    frame_hash: Mapped[str] = mapped_column(String(64))
+    distance: Mapped[int]
+    at_seconds: Mapped[float]  # where in the video the frame is
+    mirrored: Mapped[bool] = mapped_column(default=False)  # the frame matched once mirrored left to right
+    matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    video: Mapped[Video] = relationship(back_populates="content_matches")
+    entry: Mapped[BlocklistEntry | None] = relationship(back_populates="matches")
+    released_by: Mapped[User | None] = relationship()

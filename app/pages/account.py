@@ -1,0 +1,49 @@
+"""Logging in and out: a session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import User
+from app.pages import blueprint
+from app.pages.forms import LoginForm
+from app.pages.security import safe_next
+
+# checked when no such user exists, so that a wrong name takes as long as a wrong password
+_NOBODY = generate_password_hash("no one has this password")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.args.get("next")) or url_for("pages.videos")
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(User).filter_by(username=form.username.data.strip()))
+        if user is not None and user.check_password(form.password.data):
+            _fresh_session()  # nothing from before the login carries over
+            login_user(user)
+            return redirect(target)
+        if user is None:
+            check_password_hash(_NOBODY, form.password.data)
+        flash("Wrong username or password.", "error")
+        return render_template("login.html", form=form), 401
+    return render_template("login.html", form=form), 400 if form.errors else 200
+
+
+@blueprint.post("/logout")
+def logout():
+    # a POST with the CSRF token (checked by CSRFProtect), so another site cannot log anyone out
+    logout_user()
+    _fresh_session()
+    flash("You are logged out.", "info")
+    return redirect(url_for("pages.login"))
+
+
+def _fresh_session() -> None:
+    session.clear()
+    g.pop("csrf_token", None)  # the CSRF token this request cached belonged to the old session

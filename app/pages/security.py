@@ -1,0 +1,84 @@
+"""Sessions, CSRF, the platform's proxy, and the headers every page carries."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import csrf, db, login_manager
+from app.models import User
+
+# Pages run only scripts and styles of their own (no inline script: a title that smuggled in
+# markup could not run). Posters and videos may come from the storage's own signed URLs on
+# another host, so those two are open; they cannot run code.
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src * data:",
+        "media-src *",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    from app.api import blueprint as api
+
+    hops = app.config["PROXY_HOPS"]
+    if hops > 0:
+        # the platform's router ends TLS and says so in X-Forwarded-Proto: cookies, CSRF's
+        # referrer check and absolute links need to know the request was HTTPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    login_manager.init_app(app)
+    login_manager.login_view = "pages.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.user_loader(load_user)
+    csrf.init_app(app)
+    csrf.exempt(api)  # the API checks the token itself, and only for calls made with a session
+    app.after_request(security_headers)
+
+
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.blueprint == "pages" and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"  # no one's videos from the back button after logout
+    return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site; never another site (an open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None  # browsers read `/\evil` and `/<tab>/evil` as another host
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def same_origin() -> bool:
+    """Whether the browser says this request comes from a page of this site."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    if origin is None and request.referrer:
+        parts = urlsplit(request.referrer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return origin is not None and origin == request.host_url.rstrip("/")

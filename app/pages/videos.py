@@ -1,0 +1,100 @@
+"""Upload, "My videos" and a video's page. Live changes come from the API's event stream."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import Video
+from app.pages import blueprint
+from app.pages.security import PAGE_POLICY
+from app.presenters import video_json
+from app.states import CANCELLABLE_STATES, State
+from app.storage import StorageError, get_storage
+
+LIST_LIMIT = 100
+
+
+@blueprint.get("/")
+def index():
+    return redirect(url_for("pages.videos"))
+
+
+@blueprint.get("/upload")
+@login_required
+def upload():
+    """With S3 storage the page sends the file straight to the bucket (no web dyno, no 30 s limit)."""
+    bucket = _bucket_origin()
+    page = render_template("upload.html", max_upload_mb=current_app.config["MAX_UPLOAD_MB"], direct=bool(bucket))
+    response = make_response(page)
+    if bucket:
+        response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
+            "connect-src 'self'", f"connect-src 'self' {bucket}"
+        )
+    return response
+
+
+def _bucket_origin() -> str | None:
+    """Where direct uploads go, when the storage takes them: the origin of its presigned forms."""
+    storage = get_storage()
+    if not hasattr(storage, "presigned_upload"):
+        return None
+    try:
+        url = storage.presigned_upload("uploads/0/origin", 1, 60)["url"]  # signed locally, no request
+    except StorageError:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@blueprint.get("/videos")
+@login_required
+def videos():
+    found = db.session.scalars(
+        db.select(Video)
+        .where(Video.user_id == current_user.id)
+        .order_by(Video.created_at.desc(), Video.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    return render_template("videos.html", videos=[video_json(v) for v in found])
+
+
+@blueprint.get("/videos/<video_id>")
+@login_required
+def video(video_id: str):
+    return render_template("video.html", video=video_json(owned_video(video_id)))
+
+
+def owned_video(video_id: str) -> Video:
+    """The user's own video, or 404: someone else's looks exactly like a missing one."""
+    video = db.session.get(Video, video_id) if len(video_id) <= 64 else None
+    if video is None or video.user_id != current_user.id:
+        abort(404, "No such video.")
+    return video
+
+
+@blueprint.app_template_filter("size")
+def human_size(size: int | None) -> str:
+    if not size:
+        return ""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+@blueprint.app_template_filter("percent")
+def percent(fraction: float | None) -> str:
+    return f"{(fraction or 0) * 100:.0f}%"
+
+
+@blueprint.app_context_processor
+def states():
+    return {
+        "final_states": {state.value for state in State if state.is_final},
+        "cancellable": {state.value for state in CANCELLABLE_STATES},
+    }

@@ -1,0 +1,58 @@
+"""The one place that decides what the API shows of a video."""
+
+from __future__ import annotations
+
+from app.media import media_url
+from app.models import Delivery, Video
+from app.states import State
+from app.storage import get_storage
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def video_json(video: Video, live: float | None = None) -> dict:
+    """The video as the contract has it; `live` is the running job's progress, if known."""
+    state = State(video.state)
+    status = 1.0 if state is State.READY else min(max(video.status or 0.0, live or 0.0), 0.99)
+    body = {
+        "id": video.id,
+        "title": video.title,
+        "filename": video.filename,
+        "state": state.value,
+        "status": round(status, 4),
+        "created_at": iso(video.created_at),
+        "duration": video.duration,
+        "width": video.width,
+        "height": video.height,
+        "renditions": [],
+        "poster_url": None,
+    }
+    if state is State.READY:
+        body["renditions"] = [
+            {"name": r.name, "width": r.width, "height": r.height, "size": r.size, "url": media_url(r.key)}
+            for r in video.renditions
+        ]
+        body["poster_url"] = media_url(video.poster_key) if video.poster_key else None
+        largest = video.largest_rendition
+        body["result_uri"] = get_storage().uri(largest.key) if largest else None
+    if state in (State.FAILED, State.REJECTED):
+        body["error"] = video.error or "The conversion failed."
+    body["deliveries"] = [delivery_json(d) for d in video.deliveries]
+    return body
+
+
+def delivery_json(delivery: Delivery) -> dict:
+    """A callback or e-mail about the video, with every attempt made so far."""
+    code = "http_status" if delivery.kind == "callback" else "smtp_code"
+    return {
+        "id": delivery.id,
+        "kind": delivery.kind,
+        "event": delivery.event,
+        "target": delivery.target,
+        "status": delivery.status,
+        "attempt_count": delivery.attempts,
+        "attempts": [{"at": iso(a.at), code: a.code, "error": a.error} for a in delivery.log],
+        "next_attempt_at": iso(delivery.next_attempt_at),
+    }

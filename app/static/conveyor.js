@@ -1,0 +1,100 @@
+// Shared by the pages: the CSRF header for API calls, and live updates of a video.
+"use strict";
+
+const Conveyor = (() => {
+  const FINAL = new Set(["ready", "failed", "rejected", "cancelled"]);
+  // A browser opens at most 6 connections to a host; keep some free for the page itself.
+  const MAX_STREAMS = 4;
+  const POLL_MS = 3000;
+  let streams = 0;
+
+  function csrfToken() {
+    return document.querySelector('meta[name="csrf-token"]').content;
+  }
+
+  // fetch() on the API with this session; a call that changes something needs the CSRF header
+  function api(method, path, json) {
+    const headers = { "Accept": "application/json", "X-CSRFToken": csrfToken() };
+    if (json !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers,
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+  }
+
+  async function errorOf(response) {
+    try {
+      return (await response.json()).error || response.statusText;
+    } catch (e) {
+      return `The server answered ${response.status}.`;
+    }
+  }
+
+  function percent(fraction) {
+    return `${Math.floor((fraction || 0) * 100)}%`;
+  }
+
+  // Calls onChange(video) on every change until a final state. Streams the changes while a slot
+  // is free; when a stream breaks or none is free, polls, and streams again later.
+  function watch(id, onChange, onGone) {
+    const path = `/api/videos/${encodeURIComponent(id)}`;
+    let done = false;
+    let failures = 0;
+    let retryAt = 0;
+
+    const deliver = (video) => {
+      if (FINAL.has(video.state)) done = true;
+      onChange(video);
+    };
+
+    const stream = () => {
+      streams += 1;
+      const source = new EventSource(`${path}/events`);
+      let open = true;
+      const end = () => {
+        if (open) {
+          open = false;
+          source.close();
+          streams -= 1;
+        }
+      };
+      source.onmessage = (event) => {
+        failures = 0;
+        deliver(JSON.parse(event.data));
+        if (done) end();
+      };
+      source.onerror = () => {
+        end();
+        if (done) return;
+        failures += 1;
+        retryAt = Date.now() + Math.min(30000, 1000 * 2 ** failures);
+        setTimeout(poll, 1000);
+      };
+    };
+
+    const poll = async () => {
+      if (done) return;
+      try {
+        const response = await fetch(path, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+        if (response.status === 404 || response.status === 401) {
+          done = true;
+          if (onGone) onGone();
+          return;
+        }
+        if (response.ok) deliver(await response.json());
+      } catch (e) {
+        // offline for a moment: the next poll tries again
+      }
+      if (done) return;
+      if (streams < MAX_STREAMS && Date.now() >= retryAt) stream();
+      else setTimeout(poll, POLL_MS);
+    };
+
+    if (streams < MAX_STREAMS) stream();
+    else setTimeout(poll, POLL_MS);
+  }
+
+  return { FINAL, api, csrfToken, errorOf, percent, watch };
+})();

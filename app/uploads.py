@@ -1,0 +1,116 @@
+"""Receiving uploads: streamed to a staging file beside storage, checked, never held in memory."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import IO
+from urllib.parse import urlparse
+
+from flask import Flask, Request, current_app
+
+from app.errors import ApiError
+
+SNIFF_BYTES = 4096
+MAX_TITLE = 200
+MAX_FILENAME = 255
+MAX_URL = 2048
+
+
+class UploadRequest(Request):
+    """Sends file parts straight into the storage's staging folder, not into memory."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
+        staged = current_app.extensions["storage"].staging_file()
+        self.__dict__.setdefault("_staged", []).append(staged)
+        return staged
+
+    def close(self) -> None:
+        """At the end of the request: close staged files and remove those not saved under a key."""
+        super().close()
+        for staged in self.__dict__.pop("_staged", []):
+            staged.close()
+            try:
+                os.unlink(staged.name)
+            except FileNotFoundError:
+                pass  # it was moved under its key
+
+
+def init_app(app: Flask) -> None:
+    from app import ratelimit  # after the queue: the limits are counted in its Redis
+
+    app.request_class = UploadRequest
+    ratelimit.init_app(app)
+
+
+def container_of(head: bytes) -> str | None:
+    """The container family a file's first bytes announce, if it is one Conveyor accepts."""
+    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"):
+        return "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"
+    if head.startswith(b"RIFF") and head[8:12] in (b"AVI ", b"AVIX"):
+        return "avi"
+    if head.startswith(b"FLV"):
+        return "flv"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "mpeg"
+    if _is_transport_stream(head):
+        return "mpegts"
+    return None
+
+
+def _is_transport_stream(head: bytes) -> bool:
+    for packet in (188, 192):
+        offset = 4 if packet == 192 else 0
+        if len(head) >= offset + 2 * packet + 1 and all(
+            head[offset + i * packet] == 0x47 for i in range(min(len(head) // packet, 5))
+        ):
+            return True
+    return False
+
+
+def check_video_file(staged: IO[bytes]) -> None:
+    staged.seek(0)
+    head = staged.read(SNIFF_BYTES)
+    staged.seek(0, os.SEEK_END)
+    if not head:
+        raise ApiError(400, "The file is empty.")
+    if container_of(head) is None:
+        raise ApiError(
+            415,
+            "This file is not a video Conveyor accepts. Upload MP4, MOV, 3GP, Matroska, WebM, AVI, "
+            "MPEG-TS, MPEG-PS, FLV or Ogg.",
+        )
+
+
+def clean_text(value: str | None, limit: int, field: str) -> str:
+    """Printable text only, trimmed; refuse what is too long rather than cut it silently."""
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ApiError(400, f"`{field}` is longer than {limit} characters.")
+    if "\x00" in value:
+        raise ApiError(400, f"`{field}` contains a NUL byte.")
+    return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+
+
+def clean_filename(name: str | None) -> str:
+    """The name to show for an upload; it is never used as a path."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return clean_text(name, MAX_FILENAME, "filename")
+
+
+def check_callback_url(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_URL:
+        raise ApiError(400, f"`callback_url` is longer than {MAX_URL} characters.")
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ApiError(400, "`callback_url` must be an http:// or https:// URL.")
+    if parsed.username is not None or parsed.password is not None:
+        raise ApiError(400, "`callback_url` must not hold a user name or password; put a token in its path or query.")
+    return value

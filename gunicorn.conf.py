@@ -1,0 +1,28 @@
+"""gunicorn settings from the platform's environment: `$PORT` and `$WEB_CONCURRENCY`."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+# gthread: each open request holds a thread, and an event stream (GET /api/videos/<id>/events)
+# stays open for as long as a conversion runs. The app serves at most MAX_EVENT_STREAMS of them
+# per process (more get 503 and the page polls instead), and there are that many threads plus
+# 8, so pages, uploads and the API always have threads left however many tabs are watching.
+# An idle stream costs a thread blocked on a queue: little memory, no CPU.
+threads = int(os.environ.get("WEB_THREADS") or int(os.environ.get("MAX_EVENT_STREAMS") or "24") + 8)
+timeout = 30  # the platform's router cuts requests at 30 s anyway
+graceful_timeout = 25
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = "*"
+
+
+def on_starting(server):
+    """Say loudly, at start, when Redis may evict keys (and so lose queued jobs)."""
+    from app.queueing import check_eviction_policy, connect
+
+    policy = check_eviction_policy(connect(os.environ.get("REDIS_URL", "redis://localhost:6379/0")))
+    if policy not in (None, "noeviction"):
+        server.log.error("REDIS MISCONFIGURED: maxmemory-policy is %r; set it to 'noeviction'", policy)

@@ -1,0 +1,1 @@
+"""RQ job functions and what only they need: probing, transcoding, progress."""

@@ -1,0 +1,185 @@
+"""What a file holds, from ffprobe, and whether Conveyor will convert it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from app.binaries import find
+from jobs.errors import BadMedia
+from jobs.sandbox import ALLOWED_DEMUXERS, EXTERNAL_TRACK, GLOBAL_GUARDS, INPUT_GUARDS, limits
+
+ACCEPTED = "MP4, MOV, 3GP, Matroska, WebM, AVI, MPEG-TS, MPEG-PS, FLV or Ogg"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_duration: float = 4 * 3600
+    max_width: int = 7680
+    max_height: int = 4320
+    max_pixels: int = 7680 * 4320
+    max_frame_rate: float = 240
+    max_streams: int = 16
+    memory_mb: int = 4096
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    demuxer: str
+    duration: float
+    width: int
+    height: int
+    frame_rate: float
+    has_audio: bool
+    frames: int = 0  # as the container declares it; 0 when it doesn't say
+    stream: int = 0  # index of the video stream
+
+
+def probe(path: Path, limits_: Limits) -> MediaInfo:
+    """Read the container and streams, refusing what isn't a video Conveyor can convert.
+
+    Only headers are read, then the first few pictures are decoded under the memory cap: a file
+    whose header claims one size while its pictures claim another is judged by the pictures too.
+    """
+    report = _ffprobe(path, limits_, ["-show_format", "-show_streams"])
+    info = _interpret(report)
+    _enforce(info, report, limits_)
+    first = ["-select_streams", str(info.stream), "-read_intervals", "%+#4", "-show_entries", "frame=width,height"]
+    pictures = _ffprobe(path, limits_, first).get("frames") or []
+    _enforce_pictures(info, pictures, limits_)
+    return info
+
+
+def _ffprobe(path: Path, lim: Limits, what: list[str]) -> dict:
+    args = [find("ffprobe"), "-v", "warning", "-hide_banner", *GLOBAL_GUARDS, "-max_streams", str(lim.max_streams)]
+    for option, value in INPUT_GUARDS.items():
+        args += [f"-{option}", value]
+    args += [*what, "-of", "json", f"file:{path}"]
+    try:
+        done = subprocess.run(
+            args, capture_output=True, timeout=60, preexec_fn=limits(lim.memory_mb), stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BadMedia("Reading the file took too long; it may be damaged. Upload it again.") from exc
+    stderr = done.stderr.decode(errors="replace")
+    if EXTERNAL_TRACK in stderr.lower():
+        raise BadMedia(
+            "The file refers to media stored in other files, which Conveyor never opens. "
+            "Export it as one self-contained file and upload that."
+        )
+    if done.returncode != 0:
+        raise BadMedia(_explain(stderr, lim))
+    try:
+        return json.loads(done.stdout or b"{}")
+    except ValueError as exc:
+        raise BadMedia("The file could not be read as a video.") from exc
+
+
+def _explain(stderr: str, lim: Limits) -> str:
+    """Turn ffprobe's complaint into a sentence an uploader can act on."""
+    text = stderr.lower()
+    if "exceeds max_streams" in text:
+        return f"The file has more than {lim.max_streams} streams; the limit is {lim.max_streams}."
+    if "moov atom not found" in text:
+        return "The file is incomplete or damaged (its MP4 index is missing). Upload the whole file again."
+    if "not on whitelist" in text or "invalid data found" in text:
+        return f"This file is not a video Conveyor can read. Upload {ACCEPTED}."
+    return "The file could not be read as a video; it may be damaged. Upload it again or convert it first."
+
+
+def _interpret(report: dict) -> MediaInfo:
+    fmt = report.get("format") or {}
+    demuxer = str(fmt.get("format_name", ""))
+    if not set(demuxer.split(",")) & set(ALLOWED_DEMUXERS):
+        raise BadMedia(f"Unsupported container. Upload {ACCEPTED}.")
+    streams = report.get("streams") or []
+    video = next((s for s in streams if s.get("codec_type") == "video" and not _is_cover_art(s)), None)
+    if video is None:
+        if any(s.get("codec_type") == "audio" for s in streams):
+            raise BadMedia("The file holds sound only, no video. Conveyor converts videos.")
+        raise BadMedia("The file has no video stream.")
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if _rotation(video) in (90, 270):
+        width, height = height, width
+    width = _display_width(video, width, height)
+    duration = _float(fmt.get("duration")) or _float(video.get("duration"))
+    return MediaInfo(
+        demuxer=demuxer.split(",")[0],
+        duration=duration,
+        width=width,
+        height=height,
+        frame_rate=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
+        has_audio=any(s.get("codec_type") == "audio" for s in streams),
+        frames=int(_float(video.get("nb_frames"))),
+        stream=int(video.get("index") or 0),
+    )
+
+
+def _enforce(info: MediaInfo, report: dict, lim: Limits) -> None:
+    if info.width < 2 or info.height < 2:
+        raise BadMedia("The video stream has no usable picture size; the file is damaged or claims an impossible one.")
+    if info.duration <= 0:
+        raise BadMedia("The video has no duration; the file may be damaged or empty.")
+    if info.duration > lim.max_duration:
+        raise BadMedia(f"The video is longer than the limit of {lim.max_duration / 60:.0f} minutes.")
+    _enforce_size(info.width, info.height, lim)
+    if info.frame_rate > lim.max_frame_rate:
+        raise BadMedia(f"The frame rate is {info.frame_rate:.0f} fps; the limit is {lim.max_frame_rate:.0f}.")
+    if info.frames > lim.max_duration * lim.max_frame_rate:
+        raise BadMedia(f"The video claims {info.frames} frames, more than the limits on length and frame rate allow.")
+    if len(report.get("streams") or []) > lim.max_streams:
+        raise BadMedia(f"The file has more than {lim.max_streams} streams; the limit is {lim.max_streams}.")
+
+
+def _enforce_size(width: int, height: int, lim: Limits) -> None:
+    if width > lim.max_width or height > lim.max_height:
+        raise BadMedia(f"The picture is {width}x{height}; the limit is {lim.max_width}x{lim.max_height}.")
+    if width * height > lim.max_pixels:
+        raise BadMedia(
+            f"The picture is {width}x{height}, {width * height:,} pixels; the limit is {lim.max_pixels:,} pixels."
+        )
+
+
+def _enforce_pictures(info: MediaInfo, pictures: list[dict], lim: Limits) -> None:
+    """What the first pictures really are: there must be some, more than one, no bigger than allowed."""
+    if not pictures:
+        raise BadMedia("No picture in the file could be decoded; it is damaged or holds no video frames.")
+    for picture in pictures:
+        _enforce_size(int(picture.get("width") or 0), int(picture.get("height") or 0), lim)
+    if len(pictures) == 1:
+        raise BadMedia("The file holds a single picture, not a moving video. Upload a video clip.")
+
+
+def _is_cover_art(stream: dict) -> bool:
+    return bool((stream.get("disposition") or {}).get("attached_pic"))
+
+
+def _rotation(stream: dict) -> int:
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return int(abs(_float(side["rotation"]))) % 360
+    return int(abs(_float((stream.get("tags") or {}).get("rotate")))) % 360
+
+
+def _display_width(stream: dict, width: int, height: int) -> int:
+    """Apply a non-square sample aspect ratio so the picture keeps its shape."""
+    sar = _rate(stream.get("sample_aspect_ratio"), sep=":")
+    return round(width * sar) if sar and abs(sar - 1) > 0.01 else width
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _rate(value, sep: str = "/") -> float:
+    try:
+        num, den = str(value).split(sep)
+        return float(Fraction(int(num), int(den))) if int(den) else 0.0
+    except (ValueError, ZeroDivisionError):
+        return 0.0

@@ -1,0 +1,111 @@
+"""Run one ffmpeg command, reading its progress, and stop it when asked, stalled or late."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from jobs.errors import BadMedia, Stalled
+from jobs.sandbox import limits
+
+POLL_SECONDS = 0.25
+FFMPEG_INTERRUPTED = 255  # ffmpeg's exit status after SIGTERM or SIGINT
+
+
+def run(
+    args: list[str],
+    duration: float,
+    on_progress: Callable[[float], None],
+    check: Callable[[], None],
+    *,
+    timeout: float,
+    stall_seconds: float,
+    memory_mb: int,
+) -> None:
+    """Run ffmpeg to the end, reporting the fraction of `duration` done.
+
+    `check` is called a few times a second and raises to stop the run (cancel, shutdown).
+    """
+    process = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=limits(memory_mb),
+    )
+    lines: queue.Queue[bytes | None] = queue.Queue()
+    errors: deque[str] = deque(maxlen=20)
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
+        threading.Thread(target=_collect, args=(process.stderr, errors), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    started = last_change = time.monotonic()
+    done_us = 0
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                line = b""
+            if line is None:
+                break
+            now = time.monotonic()
+            if line.startswith(b"out_time_us="):
+                value = _int(line.split(b"=", 1)[1])
+                if value > done_us:
+                    done_us, last_change = value, now
+                    on_progress(min(1.0, done_us / 1e6 / duration) if duration > 0 else 0.0)
+            check()
+            if now - started > timeout:
+                raise Stalled(f"the conversion took longer than its limit of {timeout:.0f} s")
+            if now - last_change > stall_seconds:
+                raise Stalled(f"ffmpeg made no progress for {stall_seconds:.0f} s")
+        code = process.wait()
+    finally:
+        _stop(process)
+        for reader in readers:
+            reader.join(timeout=5)
+        process.stdout.close()
+        process.stderr.close()
+    if code < 0 or code == FFMPEG_INTERRUPTED:
+        raise Stalled("ffmpeg was stopped by a signal")
+    if code != 0:
+        detail = errors[-1] if errors else f"exit status {code}"
+        raise BadMedia(f"The video could not be converted; the file may be damaged ({detail[:200]}).")
+
+
+def _pump(stream, put: Callable[[bytes | None], None]) -> None:
+    for line in stream:
+        put(line.strip())
+    put(None)
+
+
+def _collect(stream, into: deque[str]) -> None:
+    for line in stream:
+        text = line.decode(errors="replace").strip()
+        if text:
+            into.append(text)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Make sure ffmpeg is gone: ask, then insist."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _int(raw: bytes) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        return 0

@@ -1,0 +1,70 @@
+"""With S3 storage, the upload page sends the file straight to the bucket and plays from it."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.browser.conftest import redis_database
+from tests.conftest import free_port
+from tests.stack import Stack
+
+pytestmark = pytest.mark.browser
+
+BUCKET = "conveyor-pages"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def bucket_endpoint():
+    """An S3-compatible server on loopback; like a bucket with CORS for the app, it answers any origin."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    ).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server, bucket_endpoint):
+    """A stack of its own, on a Redis database of its own: its jobs are not for the other stack's workers."""
+    redis_url = redis_database(redis_server, 3)
+    stack = Stack(
+        tmp_path_factory.mktemp("browser-s3"), redis_url, free_port(), RENDITIONS="144,240",
+        STORAGE_URL=f"s3://{BUCKET}/media", S3_ENDPOINT_URL=bucket_endpoint, **CREDENTIALS,
+    )
+    stack.migrate()
+    stack.start_web()
+    stack.start_worker()
+    stack.create_user("alice")
+    yield stack
+    stack.stop()
+
+
+def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor, clips, bucket_endpoint):
+    alice = visitor("alice")
+    posts: list[tuple[str, str]] = []
+
+    def record(request) -> None:
+        if request.method == "POST":
+            posts.append((request.url, request.headers.get("content-type", "")))
+
+    alice.page.on("request", record)
+    video_id = alice.upload(clips("b320x180", seconds=1, width=320, height=180), title="Straight to the bucket")
+
+    to_bucket = [content for url, content in posts if url.startswith(bucket_endpoint)]
+    to_app = [content for url, content in posts if url == f"{stack.url}/api/videos"]
+    assert len(to_bucket) == 1 and to_bucket[0].startswith("multipart/form-data")
+    assert to_app == ["application/json"]  # only the name of the upload, not the file
+
+    page = alice.page
+    page.wait_for_selector("video", timeout=120_000)
+    assert page.locator("video").get_attribute("src").startswith(bucket_endpoint)
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime >= 0.5", timeout=30_000)
+    assert video_id and alice.errors == []

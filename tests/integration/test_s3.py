@@ -1,0 +1,132 @@
+"""S3 storage against an S3-compatible server on loopback; web and worker share no folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import free_port
+from tests.media import streams
+from tests.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "conveyor-media"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, **_boto_credentials())
+    client.create_bucket(Bucket=BUCKET)
+    yield endpoint, client
+    server.stop()
+
+
+def _boto_credentials() -> dict:
+    return {
+        "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": CREDENTIALS["AWS_DEFAULT_REGION"],
+    }
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server, s3_server):
+    """Web and worker each in a folder of its own, as on two dynos; only the bucket is shared."""
+    redis_server.client().flushdb()
+    endpoint, _ = s3_server
+    root = tmp_path_factory.mktemp("s3stack")
+    web_dir, worker_dir, db_dir = (root / "web", root / "worker", root / "db")
+    for folder in (web_dir / "tmp", worker_dir / "tmp", db_dir):
+        folder.mkdir(parents=True)
+    stack = Stack(
+        web_dir, redis_server.url, free_port(),
+        STORAGE_URL=f"s3://{BUCKET}/media", S3_ENDPOINT_URL=endpoint, TMPDIR=str(web_dir / "tmp"),
+        DATABASE_URL=f"sqlite:///{db_dir / 'conveyor.db'}", **CREDENTIALS,
+    )
+    stack.migrate()
+    stack.start_web()
+    stack.start_worker(INSTANCE_PATH=str(worker_dir / "instance"), TMPDIR=str(worker_dir / "tmp"))
+    stack.worker_tmp = worker_dir / "tmp"
+    stack.web_tmp = web_dir / "tmp"
+    yield stack
+    stack.stop()
+
+
+def keys(client, prefix: str = "") -> list[str]:
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def check_playable(url: str, folder: Path, height: int) -> None:
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    path = folder / "out.mp4"
+    path.write_bytes(response.content)
+    video = next(s for s in streams(path) if s["codec_type"] == "video")
+    assert video["codec_name"] == "h264" and video["height"] == height
+
+
+def test_upload_convert_and_download_through_the_bucket(stack, s3_server, clips, tmp_path):
+    _, client = s3_server
+    alice = stack.create_user("alice")
+    clip = clips("c320x240", width=320, height=240, seconds=1)
+    body = stack.wait_final(alice, stack.upload(alice, clip).json()["id"])
+    assert body["state"] == "ready", body
+    assert body["result_uri"] == f"s3://{BUCKET}/media/videos/{body['id']}/240p.mp4"
+    assert keys(client, f"media/videos/{body['id']}/") == [
+        f"media/videos/{body['id']}/{name}" for name in ("144p.mp4", "240p.mp4", "poster.jpg", "source")
+    ]
+    for rendition in body["renditions"]:
+        assert rendition["url"].startswith(s3_server[0])  # presigned: served by the bucket, not the web
+        check_playable(rendition["url"], tmp_path, rendition["height"])
+    assert requests.get(body["poster_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
+    assert os.listdir(stack.worker_tmp) == [], "the worker keeps no files after a job"
+    assert os.listdir(stack.web_tmp) == [], "the web keeps no upload after storing it"
+
+
+def test_direct_upload_goes_straight_to_the_bucket(stack, s3_server, clips, tmp_path):
+    _, client = s3_server
+    bob = stack.create_user("bob")
+    grant = bob.post(f"{stack.url}/api/uploads", timeout=10)
+    assert grant.status_code == 201
+    form = grant.json()
+    clip = clips("c320x240", width=320, height=240, seconds=1)
+    with clip.open("rb") as handle:
+        sent = requests.post(form["url"], data=form["fields"], files={"file": ("c.mp4", handle)}, timeout=30)
+    assert sent.status_code in (200, 201, 204), sent.text
+    created = bob.post(f"{stack.url}/api/videos", json={"upload_key": form["upload_key"], "title": "direct"},
+                       timeout=10)
+    assert created.status_code == 202, created.text
+    body = stack.wait_final(bob, created.json()["id"])
+    assert body["state"] == "ready" and body["title"] == "direct"
+    check_playable(body["renditions"][-1]["url"], tmp_path, 240)
+    assert keys(client, "media/uploads/") == [], "the upload was moved under the video"
+
+
+def test_someone_elses_upload_key_is_refused(stack):
+    carol, dave = stack.create_user("carol"), stack.create_user("dave")
+    key = carol.post(f"{stack.url}/api/uploads", timeout=10).json()["upload_key"]
+    response = dave.post(f"{stack.url}/api/videos", json={"upload_key": key}, timeout=10)
+    assert response.status_code == 400 and "not an upload of yours" in response.json()["error"]
+    missing = carol.post(f"{stack.url}/api/videos", json={"upload_key": key}, timeout=10)
+    assert missing.status_code == 400 and "Nothing was uploaded" in missing.json()["error"]
+
+
+def test_delete_removes_the_objects(stack, s3_server, clips):
+    _, client = s3_server
+    erin = stack.create_user("erin")
+    video_id = stack.upload(erin, clips("c320x240", width=320, height=240, seconds=1)).json()["id"]
+    assert stack.wait_final(erin, video_id)["state"] == "ready"
+    assert erin.delete(f"{stack.url}/api/videos/{video_id}", timeout=10).status_code == 204
+    assert keys(client, f"media/videos/{video_id}/") == []

@@ -1,0 +1,190 @@
+"""The whole service as users run it: gunicorn from gunicorn.conf.py and `python worker.py` processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+FINAL = {"ready", "failed", "rejected", "cancelled"}
+
+
+class Stack:
+    def __init__(self, workdir: Path, redis_url: str, port: int, **settings: str):
+        self.workdir = workdir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.instance = workdir / "instance"
+        self.instance.mkdir(parents=True, exist_ok=True)
+        self.storage = workdir / "storage"
+        self.env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "INSTANCE_PATH": str(self.instance),
+            "DATABASE_URL": f"sqlite:///{self.instance / 'conveyor.db'}",
+            "STORAGE_URL": f"file://{self.storage}",
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "integration-secret",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "1",
+            "X264_PRESET": "ultrafast",
+            "RENDITIONS": "144,240,360",
+            "JOB_RETRIES": "2",
+            "UPLOAD_RATE_LIMIT": "100000/hour",  # tests and benchmarks upload a lot; the limit has tests of its own
+            **settings,
+        }
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def flask(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return done.stdout
+
+    def migrate(self) -> None:
+        self.flask("db", "upgrade")
+
+    def create_user(self, name: str, admin: bool = False, email: str | None = None) -> requests.Session:
+        args = ["users", "create", name, "--password", "password123"]
+        args += ["--admin"] if admin else []
+        args += ["--email", email] if email else []
+        token = self.flask(*args).strip().splitlines()[-1]
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        session.token = token  # type: ignore[attr-defined]
+        return session
+
+    def start_web(self) -> None:
+        log = open(self.workdir / "web.log", "ab")  # noqa: SIM115  (closed with the process)
+        self.web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "app:create_app()", "--config", "gunicorn.conf.py"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"web did not start: {(self.workdir / 'web.log').read_text()[-2000:]}")
+
+    def start_worker(self, *args: str, **env: str) -> subprocess.Popen:
+        log = open(self.workdir / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "worker.py", *args],
+            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        self.workers.append(process)
+        return process
+
+    def start_dyno(self, kind: str) -> subprocess.Popen:
+        """A process type from the Procfile, run the way the platform runs it."""
+        command = procfile()[kind]
+        name = "web.log" if kind == "web" else f"worker-{len(self.workers)}.log"
+        log = open(self.workdir / name, "ab")  # noqa: SIM115
+        process = subprocess.Popen(  # noqa: S602  (a Procfile line is a shell command)
+            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        if kind == "web":
+            self.web = process
+            self.wait_healthy()
+        else:
+            self.workers.append(process)
+        return process
+
+    def stop_worker(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def stop(self) -> None:
+        for process in self.workers:
+            self.stop_worker(process, signal.SIGTERM, timeout=10)
+        if self.web and self.web.poll() is None:
+            os.killpg(self.web.pid, signal.SIGTERM)
+            self.web.wait(timeout=30)
+
+    def upload(self, session: requests.Session, path: Path, **fields: str) -> requests.Response:
+        with path.open("rb") as handle:
+            return session.post(f"{self.url}/api/videos", files={"file": (path.name, handle)}, data=fields, timeout=60)
+
+    def video(self, session: requests.Session, video_id: str) -> dict:
+        response = session.get(f"{self.url}/api/videos/{video_id}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def wait_final(self, session: requests.Session, video_id: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = self.video(session, video_id)
+            if body["state"] in FINAL:
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"video {video_id} did not finish in {timeout} s: {body}")
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if ":" in line and not line.startswith("#"))
+
+
+def dyno_processes(leader_pid: int) -> list[int]:
+    """Every process of a 'dyno': all processes in the session its leader started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[3]) == leader_pid and fields[0] != "Z":  # field 6 of stat: session id
+            found.append(int(entry.name))
+    return found
+
+
+def signal_dyno(leader_pid: int, sig: int) -> list[int]:
+    """What a platform does on restart: the signal goes to every process of the dyno at once."""
+    pids = dyno_processes(leader_pid)
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    return pids
+
+
+def ffmpeg_pids(marker: str) -> list[int]:
+    """ffmpeg processes whose command line mentions `marker` (a video id)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if cmdline and cmdline[0].endswith(b"ffmpeg") and any(marker.encode() in part for part in cmdline):
+                pids.append(int(entry.name))
+    return pids

@@ -1,0 +1,90 @@
+"""`/api/openapi.json` stays true: every route documented, nothing documented that isn't a route, real answers fit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.unit.conftest import upload
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or rule.rule == "/healthz":
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+            found |= {(path, method.lower()) for method in rule.methods - IGNORED_METHODS}
+    return found
+
+
+def documented(spec) -> set[tuple[str, str]]:
+    return {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+
+
+def test_every_route_is_documented_and_nothing_else(app, spec):
+    assert spec["openapi"].startswith("3.1")
+    assert routes(app) == documented(spec)
+
+
+def test_every_schema_is_valid_json_schema(spec):
+    for schema in spec["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def check(spec, path: str, method: str, response) -> None:
+    """The answer has a status the document lists for that call, and its JSON fits the schema given."""
+    answers = spec["paths"][path][method]["responses"]
+    assert str(response.status_code) in answers, (path, method, response.status_code)
+    answer = answers[str(response.status_code)]
+    if "$ref" in answer:
+        answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+    content = answer.get("content", {})
+    if response.status_code == 204:
+        assert not content and not response.data
+        return
+    assert response.mimetype in content, (path, method, response.mimetype)
+    if response.mimetype == "application/json":
+        schema = {**content["application/json"]["schema"], "components": spec["components"]}
+        Draft202012Validator(schema).validate(response.json)
+
+
+def test_real_answers_fit_the_document(app, client, auth, run_jobs, clips, spec):
+    clip = clips("c320x240", width=320, height=240, seconds=1)
+    first = upload(client, {**auth, "Idempotency-Key": "k1"}, clip)
+    check(spec, "/api/videos", "post", first)
+    check(spec, "/api/videos", "post", upload(client, {**auth, "Idempotency-Key": "k1"}, clip))
+    video = f"/api/videos/{first.json['id']}"
+    run_jobs()
+    check(spec, "/api/videos/{video_id}", "get", client.get(video, headers=auth))
+    check(spec, "/api/videos", "get", client.get("/api/videos", headers=auth))
+    check(spec, "/api/videos/{video_id}/cancel", "post", client.post(f"{video}/cancel", headers=auth))  # 409: ready
+    second = upload(client, auth, clip).json["id"]
+    check(spec, "/api/videos/{video_id}/cancel", "post", client.post(f"/api/videos/{second}/cancel", headers=auth))
+    check(spec, "/api/videos/{video_id}/events", "get", client.get(f"/api/videos/{second}/events", headers=auth))
+    check(spec, "/api/videos/{video_id}", "delete", client.delete(video, headers=auth))
+    check(spec, "/api/videos/{video_id}", "get", client.get(video, headers=auth))  # 404
+    check(spec, "/api/videos", "get", client.get("/api/videos"))  # 401
+    check(spec, "/api/videos", "get", client.get("/api/videos?limit=0", headers=auth))  # 400
+    check(spec, "/api/videos", "post", client.post("/api/videos", headers=auth, data=b"x", content_type="text/plain"))
+    check(spec, "/api/uploads", "post", client.post("/api/uploads", headers=auth))  # 400: local storage
+    check(spec, "/api/account", "get", client.get("/api/account", headers=auth))
+    check(spec, "/api/account", "patch", client.patch("/api/account", headers=auth, json={"email": "a@example.com"}))
+    check(spec, "/api/account", "patch", client.patch("/api/account", headers=auth, json={"nope": 1}))
+    check(spec, "/api/account/webhook-secret", "post", client.post("/api/account/webhook-secret", headers=auth))
+    check(spec, "/healthz", "get", client.get("/healthz"))
+    app.config["UPLOAD_RATE_LIMIT"] = "1/hour"
+    upload(client, auth, clip)
+    limited = upload(client, auth, clip)
+    assert limited.status_code == 429
+    check(spec, "/api/videos", "post", limited)
