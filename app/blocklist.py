@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func
 
 from app.extensions import db
 from app.models import BlocklistEntry, BlocklistHash, ContentMatch
-from jobs import fingerprint
+
+if TYPE_CHECKING:  # numpy costs every web process 16 MiB; only jobs and commands load it
+    import numpy as np
+
+    from jobs import fingerprint
 
 blocklist = AppGroup("blocklist", help="Manage the hashes of pictures that must never be published.")
 
@@ -27,6 +31,10 @@ class BlocklistError(Exception):
 
 def distinct_hashes(hashes: fingerprint.Hashes) -> list[str]:
     """Hex hashes of the frames with enough detail to recognize, without near-repeats."""
+    import numpy as np
+
+    from jobs import fingerprint
+
     kept: list[np.ndarray] = []
     for index in np.flatnonzero(hashes.quality >= fingerprint.MIN_QUALITY):
         words = hashes.words[index]
@@ -37,6 +45,8 @@ def distinct_hashes(hashes: fingerprint.Hashes) -> list[str]:
 
 def add_file(path: Path, note: str = "") -> BlocklistEntry:
     """Hash an image, or every sampled frame of a video, into one entry."""
+    from jobs import fingerprint
+
     try:
         # an admin at a terminal waits for a long video as long as it takes (Ctrl-C stops it)
         hashes = fingerprint.hash_media(path, timeout=None, memory_mb=current_app.config["FFMPEG_MEMORY_MB"])
@@ -56,6 +66,8 @@ def add_file(path: Path, note: str = "") -> BlocklistEntry:
 
 def parse_lines(lines: Iterable[str]) -> list[tuple[str, str]]:
     """`HEX [note]` lines -> (hash, note); blank lines and `#` comments are skipped. All or nothing."""
+    from jobs import fingerprint
+
     parsed, problems = [], []
     for number, line in enumerate(lines, 1):
         line = line.strip()

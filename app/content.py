@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from flask import current_app
 
 from app import queueing
 from app.extensions import db
 from app.models import BlocklistHash, ContentMatch, User, Video, utcnow
 from app.states import State
-from jobs import fingerprint
+
+if TYPE_CHECKING:  # numpy costs every web process 16 MiB; only jobs and commands load it
+    import numpy as np
+
 
 # all the uploader is told: nothing about what matched, so the list can't be probed
 REJECTED_MESSAGE = "This video can't be published."
@@ -49,6 +52,10 @@ def wanted(video: Video) -> bool:
 
 
 def load_blocklist() -> Blocklist:
+    import numpy as np
+
+    from jobs import fingerprint
+
     rows = db.session.execute(db.select(BlocklistHash.id, BlocklistHash.entry_id, BlocklistHash.hash)).all()
     words = fingerprint.from_hex_many([row.hash for row in rows])
     return Blocklist(words, np.array([r.id for r in rows]), np.array([r.entry_id for r in rows]))
@@ -56,6 +63,8 @@ def load_blocklist() -> Blocklist:
 
 def screen(video: Video, frames: Path) -> ContentMatch | None:
     """The closest match of the sampled frames within CONTENT_MATCH_DISTANCE, added to the session; or None."""
+    from jobs import fingerprint
+
     listed = load_blocklist()
     if not len(listed):
         return None

@@ -93,7 +93,7 @@ class Video(db.Model):
         back_populates="video", cascade="all, delete-orphan", order_by="Rendition.height"
     )
     deliveries: Mapped[list[Delivery]] = relationship(
-        back_populates="video", cascade="all, delete-orphan", order_by="Delivery.created_at", lazy="selectin"
+        back_populates="video", cascade="all, delete-orphan", order_by="Delivery.created_at"
     )
     content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/content.py
         back_populates="video", cascade="all, delete-orphan", order_by="ContentMatch.matched_at"

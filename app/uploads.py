@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import unicodedata
 from typing import IO
@@ -15,10 +16,31 @@ SNIFF_BYTES = 4096
 MAX_TITLE = 200
 MAX_FILENAME = 255
 MAX_URL = 2048
+READ_BUFFER = 1 << 20  # the form parser reads 64 KiB at a time; the server's body reader is slow at that size
+
+
+class _Body(io.RawIOBase):
+    """The server's request body as a raw stream, so that a BufferedReader can read it in large pieces."""
+
+    def __init__(self, source: IO[bytes]):
+        self.source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.source.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class UploadRequest(Request):
     """Sends file parts straight into the storage's staging folder, not into memory."""
+
+    def __init__(self, environ, *args, **kwargs) -> None:
+        if environ.get("CONTENT_TYPE", "").startswith("multipart/form-data") and "wsgi.input" in environ:
+            environ["wsgi.input"] = io.BufferedReader(_Body(environ["wsgi.input"]), READ_BUFFER)
+        super().__init__(environ, *args, **kwargs)
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
         staged = current_app.extensions["storage"].staging_file()

@@ -67,6 +67,8 @@ class ConveyorWorker(Worker):
 def run_one(app: Flask) -> None:
     """One worker in this process, with the app context pushed."""
     app.app_context().push()
+    import jobs.convert  # noqa: F401  (imported once here, not again in every forked work horse)
+
     # each job runs in a forked child: it must not reuse the parent's database connections
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
     connection = connect(app.config["REDIS_URL"], socket_timeout=None)

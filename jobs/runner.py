@@ -45,7 +45,7 @@ def run(
     ]
     for reader in readers:
         reader.start()
-    started = last_change = time.monotonic()
+    started = last_change = last_check = time.monotonic()
     done_us = 0
     try:
         while True:
@@ -61,7 +61,9 @@ def run(
                 if value > done_us:
                     done_us, last_change = value, now
                     on_progress(min(1.0, done_us / 1e6 / duration) if duration > 0 else 0.0)
-            check()
+            if now - last_check >= POLL_SECONDS:  # ffmpeg writes dozens of lines a second; Redis needs no more
+                check()
+                last_check = now
             if now - started > timeout:
                 raise Stalled(f"the conversion took longer than its limit of {timeout:.0f} s")
             if now - last_change > stall_seconds:

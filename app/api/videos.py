@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from flask import jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import queueing
 from app.api import blueprint
@@ -111,6 +112,7 @@ def list_videos():
     videos = db.session.scalars(
         db.select(Video)
         .where(Video.user_id == current_user().id)
+        .options(selectinload(Video.renditions), selectinload(Video.deliveries))  # 3 queries, not 2 a video
         .order_by(Video.created_at.desc(), Video.id)
         .limit(limit)
         .offset(offset)

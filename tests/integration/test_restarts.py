@@ -5,12 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
 from tests.media import streams
-from tests.stack import FINAL, Stack, signal_dyno
+from tests.stack import FINAL, Stack, dyno_processes, signal_dyno
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +30,32 @@ def restart(stack: Stack, dyno: subprocess.Popen) -> subprocess.Popen:
     return stack.start_dyno("worker")
 
 
+def wait_busy(dyno: subprocess.Popen, timeout: float = 3) -> None:
+    """Until the dyno runs an ffmpeg (or a while): restarting it then tests a hand-back, not an idle exit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not any(is_ffmpeg(pid) for pid in dyno_processes(dyno.pid)):
+        time.sleep(0.05)
+
+
+def is_ffmpeg(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"ffmpeg")
+    except OSError:
+        return False
+
+
 def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_server, clips):
     redis_server.client().flushdb()
     stack = Stack(tmp_path, redis_server.url, free_port(), X264_PRESET="medium", RENDITIONS="144,240")
     stack.migrate()
     try:
         stack.start_dyno("web")
-        dynos = [stack.start_dyno("worker"), stack.start_dyno("worker")]
         alice = stack.create_user("alice")
-        ids = [
+        ids = [  # all queued before any worker runs, so that the restarts always meet work in flight
             stack.upload(alice, clips(f"r{i}", width=320, height=240, seconds=3, rate=25 + i)).json()["id"]
             for i in range(CLIPS)
         ]
+        dynos = [stack.start_dyno("worker"), stack.start_dyno("worker")]
         deadline = time.monotonic() + 300
         restarts = 0
         states: dict[str, str] = {}
@@ -48,11 +63,13 @@ def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_ser
             states = {video_id: stack.video(alice, video_id)["state"] for video_id in ids}
             if all(state in FINAL for state in states.values()):
                 break
-            time.sleep(3)
-            index = restarts % len(dynos)
+            time.sleep(2)
+            index = restarts % len(dynos)  # in turn, so that each dyno lives long enough to finish jobs
+            wait_busy(dynos[index])
             dynos[index] = restart(stack, dynos[index])
             restarts += 1
-        assert restarts >= 3, "the clips converted before any restart: nothing was tested"
+        handed_back = sum(log.read_text().count("handed back to queue") for log in tmp_path.glob("worker-*.log"))
+        assert restarts >= 3 and handed_back >= 1, f"{restarts} restarts, {handed_back} hand-backs: nothing was tested"
         assert states == {video_id: "ready" for video_id in ids}
         for video_id in ids:
             folder = stack.storage / "videos" / video_id
