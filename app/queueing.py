@@ -11,6 +11,8 @@ from rq import Callback, Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from app.states import State
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("high", "default", "low")
@@ -121,6 +123,17 @@ def live_progress(video_id: str) -> float | None:
         return None
     value = job.get_meta(refresh=False).get("progress")
     return float(value) if isinstance(value, int | float) else None
+
+
+def running_progress(video) -> float | None:
+    """A `processing` video's live progress from its job; None otherwise, or while Redis is away
+    (the database's mirror of it is a second or so behind, and good enough)."""
+    if video.state != State.PROCESSING.value:
+        return None
+    try:
+        return live_progress(video.id)
+    except redis.RedisError:
+        return None
 
 
 def publish_change(connection: redis.Redis, video_id: str, state: str, status: float) -> None:

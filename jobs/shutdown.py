@@ -1,15 +1,18 @@
-"""The platform is stopping this process: the job in flight goes back to the queue."""
+"""The platform is stopping this process: the job in flight goes back to the queue.
+
+`request` runs inside a signal handler, and the signal often comes twice (the platform signals
+every process, and the worker passes it on to its job): it must take no lock, so a plain flag.
+"""
 
 from __future__ import annotations
 
-import threading
-
-_requested = threading.Event()
+_requested = False
 
 
 def request() -> None:
-    _requested.set()
+    global _requested
+    _requested = True
 
 
 def requested() -> bool:
-    return _requested.is_set()
+    return _requested

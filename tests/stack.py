@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -143,6 +145,21 @@ class Stack:
                 return body
             time.sleep(0.2)
         raise AssertionError(f"video {video_id} did not finish in {timeout} s: {body}")
+
+
+@contextmanager
+def running_stack(workdir: Path, redis_server, port: int, workers: int = 1, **settings: str) -> Iterator[Stack]:
+    """Web and `workers` worker.py processes on the tests' Redis, emptied first; stopped on the way out."""
+    redis_server.client().flushdb()
+    stack = Stack(workdir, redis_server.url, port, **settings)
+    stack.migrate()
+    try:
+        stack.start_web()
+        for _ in range(workers):
+            stack.start_worker()
+        yield stack
+    finally:
+        stack.stop()
 
 
 def procfile() -> dict[str, str]:

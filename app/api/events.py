@@ -96,14 +96,10 @@ def _read(video_id: str) -> dict | None:
     """The video as the API shows it, or None once deleted; the database connection goes back at once."""
     try:
         video = db.session.get(Video, video_id, populate_existing=True)
-        return video_json(video, _live(video)) if video is not None else None
+        return video_json(video, queueing.running_progress(video)) if video is not None else None
     finally:
         db.session.close()  # a stream may stay open for hours: it must not hold a pooled connection
 
-
-def _live(video: Video) -> float | None:
-    if video.state != State.PROCESSING.value:
-        return None
     try:
         return queueing.live_progress(video.id)
     except RedisError:

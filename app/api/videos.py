@@ -124,7 +124,7 @@ def list_videos():
 @token_required
 def show(video_id: str):
     video = own_video(video_id)
-    return jsonify(video_json(video, _live(video)))
+    return jsonify(video_json(video, queueing.running_progress(video)))
 
 
 @blueprint.post("/videos/<video_id>/cancel")
@@ -152,10 +152,6 @@ def delete(video_id: str):
     db.session.commit()
     return "", 204
 
-
-def _live(video: Video) -> float | None:
-    if video.state != State.PROCESSING.value:
-        return None
     try:
         return queueing.live_progress(video.id)
     except RedisError:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import free_port
-from tests.stack import Stack
+from tests.stack import running_stack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
     """Web plus one worker, on a Redis emptied for this module."""
-    redis_server.client().flushdb()
-    stack = Stack(tmp_path_factory.mktemp("stack"), redis_server.url, free_port())
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("stack"), redis_server, free_port()) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from tests.hostile import (
     zero_duration,
 )
 from tests.media import make_clip
-from tests.stack import Stack
+from tests.stack import running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +69,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    redis_server.client().flushdb()
-    stack = Stack(tmp_path_factory.mktemp("stack"), redis_server.url, free_port(), MAX_PIXELS=str(MAX_PIXELS))
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    yield stack
-    stack.stop()
+    settings = {"MAX_PIXELS": str(MAX_PIXELS)}
+    with running_stack(tmp_path_factory.mktemp("stack"), redis_server, free_port(), **settings) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.receivers import HttpReceiver, MailReceiver, wait_for
-from tests.stack import ROOT, Stack
+from tests.stack import ROOT, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -50,21 +50,16 @@ def mail():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server, receiver, mail):
-    redis_server.client().flushdb()
-    stack = Stack(
-        tmp_path_factory.mktemp("stack"), redis_server.url, free_port(),
+    with running_stack(
+        tmp_path_factory.mktemp("stack"), redis_server, free_port(),
         CALLBACK_ALLOWED_NETWORKS=f"{RECEIVER_HOST}/32",
         NOTIFY_RETRY_INTERVALS="1,1,1,1",
         CALLBACK_TIMEOUT="5",
         MAIL_URL=f"{mail.url}?starttls=never",
         MAIL_FROM="Conveyor <conveyor@example.com>",
         PUBLIC_URL=PUBLIC_URL,
-    )
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    yield stack
-    stack.stop()
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

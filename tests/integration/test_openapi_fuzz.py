@@ -7,19 +7,18 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import free_port
-from tests.stack import Stack
+from tests.stack import running_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    redis_server.client().flushdb()
-    stack = Stack(tmp_path_factory.mktemp("stack"), redis_server.url, free_port(), UPLOAD_RATE_LIMIT="20/minute")
-    stack.migrate()
-    stack.start_web()  # no worker: what is queued stays queued, which is all these requests need
-    yield stack
-    stack.stop()
+    # no worker: what is queued stays queued, which is all these requests need
+    with running_stack(
+        tmp_path_factory.mktemp("stack"), redis_server, free_port(), workers=0, UPLOAD_RATE_LIMIT="20/minute"
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

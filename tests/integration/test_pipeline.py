@@ -11,22 +11,16 @@ import requests
 
 from tests.conftest import free_port
 from tests.media import format_name, streams
-from tests.stack import Stack
+from tests.stack import running_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    redis_server.client().flushdb()
-    stack = Stack(
-        tmp_path_factory.mktemp("stack"), redis_server.url, free_port(), RENDITIONS="144,240,360,480", MAX_UPLOAD_MB="5"
-    )
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    yield stack
-    stack.stop()
+    settings = {"RENDITIONS": "144,240,360,480", "MAX_UPLOAD_MB": "5"}
+    with running_stack(tmp_path_factory.mktemp("stack"), redis_server, free_port(), **settings) as stack:
+        yield stack
 
 
 def download(url: str, folder: Path, name: str) -> Path:

@@ -8,21 +8,16 @@ import pytest
 from rq.job import Job
 
 from tests.conftest import free_port
-from tests.stack import Stack, ffmpeg_pids
+from tests.stack import ffmpeg_pids, running_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    redis_server.client().flushdb()
-    stack = Stack(tmp_path_factory.mktemp("slow"), redis_server.url, free_port(),
-                  X264_PRESET="veryslow", RENDITIONS="144,240,360")
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    yield stack
-    stack.stop()
+    settings = {"X264_PRESET": "veryslow", "RENDITIONS": "144,240,360"}
+    with running_stack(tmp_path_factory.mktemp("slow"), redis_server, free_port(), **settings) as stack:
+        yield stack
 
 
 def test_status_only_grows_and_the_job_meta_carries_progress(stack, redis_server, clips):

@@ -21,11 +21,12 @@ CLIPS = 10
 def restart(stack: Stack, dyno: subprocess.Popen) -> subprocess.Popen:
     """SIGTERM to every process of the dyno, SIGKILL to what is left 30 s later, then a new dyno."""
     signal_dyno(dyno.pid, signal.SIGTERM)
-    try:
-        dyno.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        signal_dyno(dyno.pid, signal.SIGKILL)
-        dyno.wait()
+    deadline = time.monotonic() + 30
+    while dyno_processes(dyno.pid) and time.monotonic() < deadline:  # all of them, not just the shell
+        time.sleep(0.05)
+    lingering = signal_dyno(dyno.pid, signal.SIGKILL)
+    assert not lingering, f"processes {lingering} of a worker dyno outlived SIGTERM by 30 s"
+    dyno.wait()
     stack.workers.remove(dyno)
     return stack.start_dyno("worker")
 
