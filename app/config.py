@@ -122,6 +122,7 @@ def from_environment(instance_path: str) -> dict:
         "MAX_FRAME_RATE": _int("MAX_FRAME_RATE", 240),
         "MAX_STREAMS": _int("MAX_STREAMS", 16),
         "UPLOAD_RATE_LIMIT": env("UPLOAD_RATE_LIMIT", "60/hour;500/day"),  # per user; empty: no limit
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10/minute;50/hour"),  # failed logins per username
         "FFMPEG_MEMORY_MB": _int("FFMPEG_MEMORY_MB", 4096),
         "FFMPEG_STALL_SECONDS": _int("FFMPEG_STALL_SECONDS", 60),
         "MEDIA_URL_TTL": _int("MEDIA_URL_TTL", 24 * 3600),

@@ -1,4 +1,5 @@
-"""Upload rate limits per user with Flask-Limiter, counted in Redis so every web process shares them."""
+"""Rate limits with Flask-Limiter, counted in Redis so every web process shares them: uploads per
+user, and failed logins per username (password guessing)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse_many
 
 from app.auth import current_user
 from app.errors import error_response
@@ -27,6 +29,25 @@ def upload_limit(view: Callable) -> Callable:
         lambda: current_app.config["UPLOAD_RATE_LIMIT"],
         exempt_when=lambda: not current_app.config["UPLOAD_RATE_LIMIT"],
     )(view)
+
+
+def login_blocked(username: str) -> bool:
+    """Whether this username had `LOGIN_RATE_LIMIT` failed logins already (False if it can't be counted)."""
+    return not all(_login_limits(lambda item, key: limiter.limiter.test(item, "login", key), username))
+
+
+def count_failed_login(username: str) -> None:
+    _login_limits(lambda item, key: limiter.limiter.hit(item, "login", key), username)
+
+
+def _login_limits(apply: Callable, username: str) -> list[bool]:
+    spec = current_app.config["LOGIN_RATE_LIMIT"]
+    if not spec:
+        return []
+    try:
+        return [apply(item, username.strip().lower()) for item in parse_many(spec)]
+    except Exception:  # noqa: BLE001  (Redis away: logins go on, unthrottled, as uploads do)
+        return []
 
 
 def init_app(app: Flask) -> None:

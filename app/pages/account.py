@@ -6,6 +6,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import ratelimit
 from app.extensions import db
 from app.models import User
 from app.pages import blueprint
@@ -23,13 +24,18 @@ def login():
         return redirect(target)
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).filter_by(username=form.username.data.strip()))
+        username = form.username.data.strip()
+        if ratelimit.login_blocked(username):
+            flash("Too many failed logins for this name. Wait a while, then try again.", "error")
+            return render_template("login.html", form=form), 429
+        user = db.session.scalar(db.select(User).filter_by(username=username))
         if user is not None and user.check_password(form.password.data):
             _fresh_session()  # nothing from before the login carries over
             login_user(user)
             return redirect(target)
         if user is None:
             check_password_hash(_NOBODY, form.password.data)
+        ratelimit.count_failed_login(username)
         flash("Wrong username or password.", "error")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form), 400 if form.errors else 200

@@ -47,13 +47,13 @@ def is_ffmpeg(pid: int) -> bool:
 
 def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_server, clips):
     redis_server.client().flushdb()
-    stack = Stack(tmp_path, redis_server.url, free_port(), X264_PRESET="medium", RENDITIONS="144,240")
+    stack = Stack(tmp_path, redis_server.url, free_port(), X264_PRESET="medium", RENDITIONS="144,240,360")
     stack.migrate()
     try:
         stack.start_dyno("web")
         alice = stack.create_user("alice")
         ids = [  # all queued before any worker runs, so that the restarts always meet work in flight
-            stack.upload(alice, clips(f"r{i}", width=320, height=240, seconds=3, rate=25 + i)).json()["id"]
+            stack.upload(alice, clips(f"r{i}", width=480, height=360, seconds=3, rate=25 + i)).json()["id"]
             for i in range(CLIPS)
         ]
         dynos = [stack.start_dyno("worker"), stack.start_dyno("worker")]
@@ -74,8 +74,9 @@ def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_ser
         assert states == {video_id: "ready" for video_id in ids}
         for video_id in ids:
             folder = stack.storage / "videos" / video_id
-            assert sorted(p.name for p in folder.iterdir()) == ["144p.mp4", "240p.mp4", "poster.jpg", "source"]
-            for name in ("144p.mp4", "240p.mp4"):
+            renditions = ["144p.mp4", "240p.mp4", "360p.mp4"]
+            assert sorted(p.name for p in folder.iterdir()) == [*renditions, "poster.jpg", "source"]
+            for name in renditions:
                 info = streams(folder / name)
                 video = next(s for s in info if s["codec_type"] == "video")
                 assert float(video["duration"]) == pytest.approx(3.0, abs=0.2), "a whole rendition, not a part"

@@ -86,6 +86,19 @@ def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(client, alice)
     assert "Wrong username or password." in unknown.get_data(as_text=True)
 
 
+def test_password_guessing_is_stopped_per_username(app, client, alice, make_user):
+    app.config["LOGIN_RATE_LIMIT"] = "3/minute"
+    make_user("bob")
+    for _ in range(3):
+        assert log_in(client, password="guess").status_code == 401
+    blocked = log_in(client)  # even the right password, until the minute has passed
+    assert blocked.status_code == 429
+    assert "Too many failed logins" in blocked.get_data(as_text=True)
+    assert client.get("/videos").status_code == 302
+    assert log_in(client, name=" ALICE ").status_code == 429, "the same name, however written"
+    assert log_in(client, name="bob").status_code == 302, "other accounts are not locked out"
+
+
 def test_logging_in_needs_the_csrf_token(client, alice):
     response = client.post("/login", data={"username": "alice", "password": "password1"})
     assert response.status_code == 400
