@@ -64,8 +64,14 @@ class ConveyorWorker(Worker):
             log.exception("recovery pass failed")
 
 
+def _not_maintenance_chatter(record: logging.LogRecord) -> bool:
+    # RQ's maintenance pass carries recovery, so it runs every 10 s, not every 10 min: keep it out of the log
+    return "cleaning registries" not in str(record.msg)
+
+
 def run_one(app: Flask) -> None:
     """One worker in this process, with the app context pushed."""
+    logging.getLogger("rq.worker").addFilter(_not_maintenance_chatter)
     app.app_context().push()
     import jobs.convert  # noqa: F401  (imported once here, not again in every forked work horse)
 
