@@ -94,7 +94,6 @@ def api_parts(stack: Running, video_id: str, repeats: int) -> dict:
     keys = ("INSTANCE_PATH", "DATABASE_URL", "STORAGE_URL", "REDIS_URL", "SECRET_KEY", "RENDITIONS", "PUBLIC_URL")
     with environment({k: v for k, v in stack.stack.env.items() if k in keys}):
         from itsdangerous import URLSafeTimedSerializer
-        from sqlalchemy.orm import lazyload
 
         from app import create_app
         from app.extensions import db
@@ -114,9 +113,6 @@ def api_parts(stack: Running, video_id: str, repeats: int) -> dict:
             end = db.session.remove
             found["by_token"] = per_call(lambda: User.by_token(stack.token), repeats, end)
             found["get_video"] = per_call(lambda: db.session.get(Video, video_id), repeats, end)
-            if hasattr(Video, "deliveries"):
-                found["get_video_bare"] = per_call(
-                    lambda: db.session.get(Video, video_id, options=[lazyload(Video.deliveries)]), repeats, end)
 
             def present() -> None:
                 video_json(db.session.get(Video, video_id))
@@ -158,18 +154,13 @@ def run(quick: bool) -> list[Figure]:
         log("    " + line.strip()[:150])
     ms = 1000
     figures = [
-        Figure("hotspots", "importing jobs.convert in each work horse", ms * imports, "ms",
-               note="worker.py never imports it, so every forked job does"),
+        Figure("hotspots", "importing jobs.convert", ms * imports, "ms",
+               note="once per worker process: run_one imports it before forking work horses"),
         Figure("hotspots", "GET ready video, in process", ms * parts["get"], "ms", ms * parts["healthz"],
                "/healthz in process"),
         Figure("hotspots", "  SQL statements a GET runs", len(parts["sql"]), ""),
         Figure("hotspots", "  user by token", ms * parts["by_token"], "ms"),
         Figure("hotspots", "  load the video", ms * parts["get_video"], "ms"),
-    ]
-    if "get_video_bare" in parts:
-        figures.append(Figure("hotspots", "  load the video without its deliveries", ms * parts["get_video_bare"],
-                              "ms", ms * parts["get_video"], "as loaded", note="Video.deliveries is lazy='selectin'"))
-    figures += [
         Figure("hotspots", "  video_json (renditions, signed links)", ms * parts["present"], "ms"),
         Figure("hotspots", "  sign one download link (media_url)", ms * parts["sign"], "ms",
                note=f"{parts['urls']} links a ready video"),

@@ -1,13 +1,12 @@
-"""Web apps for the upload benchmark's baselines and what-ifs, served by gunicorn as the Procfile does.
+"""Web apps for the upload benchmark's baselines, served by gunicorn as the Procfile does.
 
 - `app`: reads a request body and throws it away: what receiving an upload costs gunicorn alone.
-- `buffered_app()`: Conveyor's app with `wsgi.input` read from gunicorn in 1 MiB pieces (the
-  multipart parser asks for 64 KiB at a time): measures a change without making it.
+- `unbuffered_app()`: Conveyor's app reading `wsgi.input` 64 KiB at a time, as the multipart
+  parser asks for it (before `UploadRequest` put a 1 MiB buffer in between): what the buffer gains.
 """
 
 from __future__ import annotations
 
-import io
 import json
 
 READ = 1024 * 1024
@@ -21,30 +20,15 @@ def app(environ, start_response):
     return [json.dumps({"id": "sink", "bytes": total}).encode()]
 
 
-class _Raw(io.RawIOBase):
-    def __init__(self, body):
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def buffered(wsgi_app):
-    def middleware(environ, start_response):
-        environ["wsgi.input"] = io.BufferedReader(_Raw(environ["wsgi.input"]), READ)
-        return wsgi_app(environ, start_response)
-
-    return middleware
-
-
-def buffered_app():
+def unbuffered_app():
+    """Conveyor's app as it was before `UploadRequest` read the body through a 1 MiB buffer."""
     from app import create_app
+    from app.uploads import UploadRequest
+
+    class Unbuffered(UploadRequest):
+        def __init__(self, environ, *args, **kwargs) -> None:
+            super(UploadRequest, self).__init__(environ, *args, **kwargs)  # skips the buffer
 
     flask_app = create_app()
-    flask_app.wsgi_app = buffered(flask_app.wsgi_app)
+    flask_app.request_class = Unbuffered
     return flask_app
