@@ -108,20 +108,31 @@ def check_video_file(staged: IO[bytes]) -> None:
         )
 
 
-def clean_text(value: str | None, limit: int, field: str) -> str:
+def clean_text(value: str | None, limit: int, field: str, strip_controls: bool = True) -> str:
     """Printable text only, trimmed; refuse what is too long rather than cut it silently."""
     value = (value or "").strip()
     if len(value) > limit:
         raise ApiError(400, f"`{field}` is longer than {limit} characters.")
     if "\x00" in value:
         raise ApiError(400, f"`{field}` contains a NUL byte.")
+    if not strip_controls:
+        return value
     return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # make text read backwards
+
+
 def clean_filename(name: str | None) -> str:
-    """The name to show for an upload; it is never used as a path."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return clean_text(name, MAX_FILENAME, "filename")
+    """The name to show for an upload (never used as a path): a file's bare name, or a 400 that says why not."""
+    name = clean_text(name, MAX_FILENAME, "filename", strip_controls=False)
+    if "/" in name or "\\" in name:
+        raise ApiError(400, "`filename` must be a file's name without folders: no `/` or `\\`.")
+    if name in (".", ".."):
+        raise ApiError(400, "`filename` must be a file's name, not `.` or `..`.")
+    if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in name):
+        raise ApiError(400, "`filename` contains control characters.")
+    return name
 
 
 def check_callback_url(value: str | None) -> str | None:

@@ -44,32 +44,29 @@ def assert_json_error(response, status):
 
 
 @pytest.mark.parametrize(
-    ("name", "status", "words"),
+    ("name", "words"),
     [
-        ("a\x00b.mp4", 400, "NUL"),
-        ("x" * 10_000 + ".mp4", 400, "longer than 255"),
+        ("a\x00b.mp4", "NUL"),
+        ("x" * 10_000 + ".mp4", "longer than 255"),
+        ("/etc/passwd", "without folders"),
+        ("../../../../tmp/evil.mp4", "without folders"),
+        ("..", "not `.` or `..`"),
+        ("clip\x1b[2J\x07.mp4", "control characters"),
+        ("clip\u202e4pm.exe", "control characters"),
     ],
 )
-def test_filenames_that_cannot_be_shown_are_refused(client, auth, clip, nothing_escapes, name, status, words):
+def test_filenames_that_are_not_a_bare_name_are_refused(client, auth, clip, nothing_escapes, name, words):
     response = post(client, auth, {"file": (io.BytesIO(clip), name)})
-    assert_json_error(response, status)
+    assert_json_error(response, 400)
     assert words in response.json["error"]
     assert db.session.scalar(db.select(db.func.count(Video.id))) == 0
 
 
-@pytest.mark.parametrize(
-    ("name", "shown"),
-    [
-        ("/etc/passwd", "passwd"),
-        ("../../../../tmp/evil.mp4", "evil.mp4"),
-        ("..", ".."),
-        ("clip\x1b[2J\x07\x7f\u202e.mp4", "clip[2J.mp4"),
-    ],
-)
-def test_a_filename_is_display_text_never_a_path(client, auth, clip, nothing_escapes, name, shown):
+def test_a_filename_is_display_text_never_a_path(client, auth, clip, nothing_escapes):
+    name = "<img src=x onerror=alert(1)> & co's clip.mp4"
     response = post(client, auth, {"file": (io.BytesIO(clip), name)})
     assert response.status_code == 202
-    assert response.json["filename"] == shown
+    assert response.json["filename"] == name
     assert get_storage().path(f"videos/{response.json['id']}/source").read_bytes() == clip
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from app.config import database_url, parse_renditions
+from app.errors import ApiError
 from app.uploads import clean_filename, container_of
 from jobs.probe import MediaInfo
 from jobs.progress import Progress
@@ -81,12 +83,23 @@ def test_container_sniffing(head, kind):
 
 
 @pytest.mark.parametrize(
-    ("raw", "shown"),
-    [("C:\\Users\\me\\clip.mp4", "clip.mp4"), ("../../x.mp4", "x.mp4"), ("a\x00b.mp4", None), (None, "")],
+    ("raw", "refusal"),
+    [
+        ("C:\\Users\\me\\clip.mp4", "without folders"),
+        ("../../x.mp4", "without folders"),
+        ("..", "not `.` or `..`"),
+        ("a\x00b.mp4", "NUL"),
+        ("clip\x1b[2J.mp4", "control characters"),
+        ("evil\u202egpj.mp4", "control characters"),
+    ],
 )
-def test_filenames_are_display_text_only(raw, shown):
-    if shown is None:
-        with pytest.raises(Exception, match="NUL"):
-            clean_filename(raw)
-    else:
-        assert clean_filename(raw) == shown
+def test_a_filename_that_is_not_a_bare_name_is_refused(raw, refusal):
+    with pytest.raises(ApiError, match=re.escape(refusal)):
+        clean_filename(raw)
+
+
+@pytest.mark.parametrize(
+    "name", ["clip.mp4", " clip.mp4 ", "<img src=x onerror=alert(1)>.mp4", "été 👨\u200d👩\u200d👧.mov", None]
+)
+def test_a_bare_name_is_kept_as_it_is(name):
+    assert clean_filename(name) == (name or "").strip()
