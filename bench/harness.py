@@ -190,20 +190,17 @@ class Span:
     cpu: float = 0.0  # user + system seconds, as last seen
 
 
-@dataclass
-class ProcessTimeline:
-    """Samples a process tree every few milliseconds: when each descendant (work horse, ffprobe,
-    ffmpeg) was first and last seen, and its CPU time. A profile of the job from outside."""
+class Sampler:
+    """Calls `sample()` every `interval` seconds, in a thread, while the `with` block runs."""
 
-    roots: list[int]
     interval: float = 0.01
-    spans: dict[int, Span] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> ProcessTimeline:
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 
@@ -211,23 +208,36 @@ class ProcessTimeline:
         self._stop.set()
         self._thread.join()
 
-    def _sample(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
-            now = time.time()
-            for root in self.roots:
-                todo = [(c, root, 1) for c in children(root)]
-                while todo:
-                    pid, parent, depth = todo.pop()
-                    span = self.spans.get(pid)
-                    if span is None:
-                        span = self.spans[pid] = Span(pid, parent, comm(pid), depth, now, now)
-                    else:
-                        span.last = now
-                    span.cpu = cpu_seconds(pid) or span.cpu
-                    if depth > 1:  # a fork is named after its parent until it execs
-                        span.name = comm(pid) or span.name
-                    todo.extend((c, pid, depth + 1) for c in children(pid))
+            self.sample()
             self._stop.wait(self.interval)
+
+
+@dataclass
+class ProcessTimeline(Sampler):
+    """Samples a process tree every few milliseconds: when each descendant (work horse, ffprobe,
+    ffmpeg) was first and last seen, and its CPU time. A profile of the job from outside."""
+
+    roots: list[int]
+    interval: float = 0.01
+    spans: dict[int, Span] = field(default_factory=dict)
+
+    def sample(self) -> None:
+        now = time.time()
+        for root in self.roots:
+            todo = [(c, root, 1) for c in children(root)]
+            while todo:
+                pid, parent, depth = todo.pop()
+                span = self.spans.get(pid)
+                if span is None:
+                    span = self.spans[pid] = Span(pid, parent, comm(pid), depth, now, now)
+                else:
+                    span.last = now
+                span.cpu = cpu_seconds(pid) or span.cpu
+                if depth > 1:  # a fork is named after its parent until it execs
+                    span.name = comm(pid) or span.name
+                todo.extend((c, pid, depth + 1) for c in children(pid))
 
     def named(self, name: str) -> list[Span]:
         return sorted((s for s in self.spans.values() if s.name == name), key=lambda s: s.first)
@@ -236,26 +246,14 @@ class ProcessTimeline:
         return self.spans.get(span.parent)
 
 
-class MemoryWatch:
+class MemoryWatch(Sampler):
     """Peak VmRSS of some processes, sampled every few milliseconds while the block runs."""
 
     def __init__(self, pids: list[int], interval: float = 0.01):
         self.pids = pids
         self.interval = interval
         self.peak_kib: dict[int, int] = {pid: 0 for pid in pids}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> MemoryWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            for pid in self.pids:
-                self.peak_kib[pid] = max(self.peak_kib[pid], status_kib(pid, "VmRSS"))
-            self._stop.wait(self.interval)
+    def sample(self) -> None:
+        for pid in self.pids:
+            self.peak_kib[pid] = max(self.peak_kib[pid], status_kib(pid, "VmRSS"))

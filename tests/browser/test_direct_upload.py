@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.browser.conftest import redis_database
 from tests.conftest import free_port
+from tests.s3server import CREDENTIALS, s3_bucket
 from tests.stack import Stack
 
 pytestmark = pytest.mark.browser
 
 BUCKET = "conveyor-pages"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture(scope="module")
 def bucket_endpoint():
-    """An S3-compatible server on loopback; like a bucket with CORS for the app, it answers any origin."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
+    with s3_bucket(BUCKET) as (endpoint, _):
+        yield endpoint
 
 
 @pytest.fixture(scope="module")
