@@ -68,10 +68,10 @@ def test_duplicated_fields_are_refused(client, auth, clips):
 
 def test_hostile_filename_and_title_are_kept_as_plain_text(client, auth, clips):
     clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
-    name = "../../etc/\x07passwd<img src=x onerror=alert(1)>.mp4"
+    name = "passwd<img src=x onerror=alert(1)>.mp4"  # with folders or control characters: 400 (test_hostile_requests)
     response = post(client, auth, {"file": (io.BytesIO(clip), name), "title": "a\x1b[31mred"})
     assert response.status_code == 202
-    assert response.json["filename"] == "passwd<img src=x onerror=alert(1)>.mp4"
+    assert response.json["filename"] == name
     assert response.json["title"] == "a[31mred"
     stored = get_storage().path(f"videos/{response.json['id']}/source")
     assert stored.read_bytes() == clip
