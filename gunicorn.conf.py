@@ -15,6 +15,7 @@ timeout = 30  # the platform's router cuts requests at 30 s anyway
 graceful_timeout = 25
 keepalive = 5
 accesslog = "-"
+logger_class = "app.accesslog.AccessLogger"  # keeps signed download links out of the log
 errorlog = "-"
 forwarded_allow_ips = "*"
 

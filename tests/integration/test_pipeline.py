@@ -51,6 +51,10 @@ def test_upload_becomes_web_ready_renditions_and_a_poster(stack, alice, clips, t
     poster = download(body["poster_url"], tmp_path, "poster.jpg")
     assert poster.read_bytes()[:3] == b"\xff\xd8\xff"
     assert body["result_uri"] == (stack.storage / "videos" / body["id"] / "360p.mp4").as_uri()
+    log = (stack.workdir / "web.log").read_text()
+    assert "GET /media/<signed> HTTP/1.1\" 200" in log, "the downloads are in the access log"
+    signed = body["poster_url"].rsplit("/media/", 1)[1]
+    assert signed not in log, "a download link, a key while it is valid, never reaches the log"
 
 
 def test_a_small_source_gets_one_rendition_at_its_own_height(stack, alice, clips):
