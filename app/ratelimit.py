@@ -3,6 +3,7 @@ user, and failed logins per username (password guessing)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, current_app
@@ -11,6 +12,8 @@ from limits import parse_many
 
 from app.auth import current_user
 from app.errors import error_response
+
+log = logging.getLogger(__name__)
 
 
 def user_key() -> str:
@@ -33,21 +36,27 @@ def upload_limit(view: Callable) -> Callable:
 
 def login_blocked(username: str) -> bool:
     """Whether this username had `LOGIN_RATE_LIMIT` failed logins already (False if it can't be counted)."""
-    return not all(_login_limits(lambda item, key: limiter.limiter.test(item, "login", key), username))
+    try:
+        return not all(limiter.limiter.test(item, "login", _login_key(username)) for item in _login_limits())
+    except Exception:  # noqa: BLE001  (Redis away: logins go on, unthrottled, as uploads do)
+        return False
 
 
 def count_failed_login(username: str) -> None:
-    _login_limits(lambda item, key: limiter.limiter.hit(item, "login", key), username)
-
-
-def _login_limits(apply: Callable, username: str) -> list[bool]:
-    spec = current_app.config["LOGIN_RATE_LIMIT"]
-    if not spec:
-        return []
     try:
-        return [apply(item, username.strip().lower()) for item in parse_many(spec)]
-    except Exception:  # noqa: BLE001  (Redis away: logins go on, unthrottled, as uploads do)
-        return []
+        for item in _login_limits():
+            limiter.limiter.hit(item, "login", _login_key(username))
+    except Exception:  # noqa: BLE001
+        log.warning("could not count a failed login (Redis away?)")
+
+
+def _login_limits() -> list:
+    spec = current_app.config["LOGIN_RATE_LIMIT"]
+    return parse_many(spec) if spec else []
+
+
+def _login_key(username: str) -> str:
+    return username.strip().lower()
 
 
 def init_app(app: Flask) -> None:

@@ -108,16 +108,20 @@ def check_video_file(staged: IO[bytes]) -> None:
         )
 
 
-def clean_text(value: str | None, limit: int, field: str, strip_controls: bool = True) -> str:
+def clean_text(value: str | None, limit: int, field: str) -> str:
     """Printable text only, trimmed; refuse what is too long rather than cut it silently."""
+    value = _bounded(value, limit, field)
+    return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+
+
+def _bounded(value: str | None, limit: int, field: str) -> str:
+    """Trimmed text, or a 400 when it is too long or holds a NUL byte."""
     value = (value or "").strip()
     if len(value) > limit:
         raise ApiError(400, f"`{field}` is longer than {limit} characters.")
     if "\x00" in value:
         raise ApiError(400, f"`{field}` contains a NUL byte.")
-    if not strip_controls:
-        return value
-    return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+    return value
 
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # make text read backwards
@@ -125,7 +129,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 def clean_filename(name: str | None) -> str:
     """The name to show for an upload (never used as a path): a file's bare name, or a 400 that says why not."""
-    name = clean_text(name, MAX_FILENAME, "filename", strip_controls=False)
+    name = _bounded(name, MAX_FILENAME, "filename")
     if "/" in name or "\\" in name:
         raise ApiError(400, "`filename` must be a file's name without folders: no `/` or `\\`.")
     if name in (".", ".."):

@@ -193,8 +193,8 @@ def signal_dyno(leader_pid: int, sig: int) -> list[int]:
     return pids
 
 
-def ffmpeg_pids(marker: str) -> list[int]:
-    """ffmpeg processes whose command line mentions `marker` (a video id)."""
+def ffmpeg_pids(marker: str = "") -> list[int]:
+    """ffmpeg processes whose command line mentions `marker` (a video id); every one without it."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

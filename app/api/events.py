@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 
 from flask import Response, current_app, stream_with_context
-from redis.exceptions import RedisError
 
 from app import queueing
 from app.api import blueprint
@@ -99,11 +98,6 @@ def _read(video_id: str) -> dict | None:
         return video_json(video, queueing.running_progress(video)) if video is not None else None
     finally:
         db.session.close()  # a stream may stay open for hours: it must not hold a pooled connection
-
-    try:
-        return queueing.live_progress(video.id)
-    except RedisError:
-        return None
 
 
 def _event(body: dict) -> str:

@@ -152,11 +152,6 @@ def delete(video_id: str):
     db.session.commit()
     return "", 204
 
-    try:
-        return queueing.live_progress(video.id)
-    except RedisError:
-        return None  # the database's mirror is a second or so behind, and good enough
-
 
 def _bounded_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
 from tests.media import streams
-from tests.stack import FINAL, Stack, dyno_processes, signal_dyno
+from tests.stack import FINAL, Stack, dyno_processes, ffmpeg_pids, signal_dyno
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +33,8 @@ def restart(stack: Stack, dyno: subprocess.Popen) -> subprocess.Popen:
 def wait_busy(dyno: subprocess.Popen, timeout: float = 3) -> None:
     """Until the dyno runs an ffmpeg (or a while): restarting it then tests a hand-back, not an idle exit."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not any(is_ffmpeg(pid) for pid in dyno_processes(dyno.pid)):
+    while time.monotonic() < deadline and not set(dyno_processes(dyno.pid)) & set(ffmpeg_pids()):
         time.sleep(0.05)
-
-
-def is_ffmpeg(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"ffmpeg")
-    except OSError:
-        return False
 
 
 def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_server, clips):
