@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import func
 
-from app import queueing
+from app import accounts, queueing
 from app.blocklist import blocklist
 from app.extensions import db
 from app.models import User, Video
@@ -35,8 +36,7 @@ def create_user(name: str, password: str, email: str | None, admin: bool) -> Non
     """Create a user; the API token is the last line printed."""
     if not _USERNAME.match(name):
         raise click.BadParameter("use 1 to 64 letters, digits, '.', '_' or '-'", param_hint="NAME")
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    _check_password(password)
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise click.BadParameter("not an e-mail address", param_hint="--email")
     if db.session.scalar(db.select(User).filter_by(username=name)):
@@ -48,6 +48,75 @@ def create_user(name: str, password: str, email: str | None, admin: bool) -> Non
     db.session.commit()
     click.echo(f"created {'admin' if admin else 'user'} {name}; API token:")
     click.echo(token)
+
+
+@users.command("password")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt="New password (at least 8 characters)",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters; leave it out to be asked twice, hidden (it stays out of the shell's history).",
+)
+def password_command(name: str, password: str) -> None:
+    """Set a user's password."""
+    user = _find(name)
+    _check_password(password)
+    accounts.set_password(user, password)
+    click.echo(f"password of {name} changed")
+
+
+@users.command("token")
+@click.argument("name")
+def token_command(name: str) -> None:
+    """Issue a new API token, the last line printed; the old one stops working at once."""
+    token = accounts.rotate_token(_find(name))
+    click.echo(f"new API token of {name}; the old one no longer works:")
+    click.echo(token)
+
+
+@users.command("list")
+def list_command() -> None:
+    """Every user: name, admin or not, e-mail, when created, number of videos."""
+    videos_of = db.select(func.count(Video.id)).where(Video.user_id == User.id).scalar_subquery()
+    rows = db.session.execute(db.select(User, videos_of).order_by(User.username)).all()
+    if not rows:
+        click.echo("no users yet; add one with `flask --app app users create NAME --password PW`")
+        return
+    click.echo("name\tadmin\temail\tcreated\tvideos")
+    for user, count in rows:
+        created = user.created_at.isoformat(timespec="seconds")
+        click.echo(f"{user.username}\t{'yes' if user.is_admin else 'no'}\t{user.email or ''}\t{created}\t{count}")
+
+
+@users.command("admin")
+@click.argument("name")
+@click.option("--on/--off", "admin", default=None, help="--on makes NAME an admin, --off makes it a plain user.")
+def admin_command(name: str, admin: bool | None) -> None:
+    """Make a user an admin (--on) or a plain user (--off); the last admin stays one."""
+    if admin is None:
+        raise click.UsageError("say --on to make the user an admin, or --off to make it a plain user")
+    user = _find(name)
+    try:
+        changed = accounts.set_admin(user, admin)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    state = "an admin" if admin else "a plain user"
+    click.echo(f"{name} is {state} now" if changed else f"{name} is {state} already")
+
+
+def _find(name: str) -> User:
+    try:
+        return accounts.find(name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _check_password(password: str) -> None:
+    problem = accounts.password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
 
 
 @videos.command("convert")

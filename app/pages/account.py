@@ -1,16 +1,17 @@
-"""Logging in and out: a session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS)."""
+"""Logging in and out (a session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS), and the
+account page: a new password, a new API token."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import ratelimit
+from app import accounts, ratelimit
 from app.extensions import db
 from app.models import User
 from app.pages import blueprint
-from app.pages.forms import LoginForm
+from app.pages.forms import ChangePasswordForm, LoginForm
 from app.pages.security import safe_next
 
 # checked when no such user exists, so that a wrong name takes as long as a wrong password
@@ -53,3 +54,44 @@ def logout():
 def _fresh_session() -> None:
     session.clear()
     g.pop("csrf_token", None)  # the CSRF token this request cached belonged to the old session
+
+
+@blueprint.get("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm())
+
+
+@blueprint.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form), 400
+    user = current_user._get_current_object()
+    # a session left open somewhere must not become a way to guess the password: the login's limit
+    if ratelimit.login_blocked(user.username):
+        form.current_password.errors.append("Too many wrong passwords for this name. Wait a while, then try again.")
+        return _account_page(form), 429
+    if not user.check_password(form.current_password.data):
+        ratelimit.count_failed_login(user.username)
+        form.current_password.errors.append("That is not your current password.")
+        return _account_page(form), 400
+    accounts.set_password(user, form.new_password.data)
+    flash("Password changed.", "info")
+    return redirect(url_for("pages.account"), 303)
+
+
+@blueprint.post("/account/token")
+@login_required
+def rotate_token():
+    # CSRFProtect has checked the form's token. The new token goes into this page only: a flash
+    # or the session would put it in the cookie, which is signed but readable.
+    token = accounts.rotate_token(current_user._get_current_object())
+    response = make_response(_account_page(ChangePasswordForm(formdata=None), new_token=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _account_page(form: ChangePasswordForm, new_token: str | None = None) -> str:
+    return render_template("account.html", form=form, new_token=new_token)
