@@ -63,7 +63,8 @@ def main(report: str, locks: list[str], ignored: set[str]) -> int | str:
     unchecked = sorted(skipped - pins.keys())
     checked = 0
     with ThreadPoolExecutor(8) as pool:
-        for name, findings in zip(names, pool.map(lambda n: latest_release_findings(n, pins[n], ignored), names)):
+        results = pool.map(lambda n: latest_release_findings(n, pins[n], ignored), names)
+        for name, findings in zip(names, results, strict=True):
             if findings is None:
                 unchecked.append(f"{name} {pins[name]} (not the latest release)")
             else:
