@@ -2,7 +2,8 @@
 
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+# a platform's router reaches the dyno on 0.0.0.0; `make run` sets HOST=127.0.0.1 so a laptop's stack stays private
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 # gthread: each open request holds a thread, and an event stream (GET /api/videos/<id>/events)
@@ -22,8 +23,10 @@ forwarded_allow_ips = "*"
 
 def on_starting(server):
     """Say loudly, at start, when Redis may evict keys (and so lose queued jobs)."""
+    from app.config import redis_settings
     from app.queueing import check_eviction_policy, connect
 
-    policy = check_eviction_policy(connect(os.environ.get("REDIS_URL", "redis://localhost:6379/0")))
+    url, tls_verify = redis_settings()
+    policy = check_eviction_policy(connect(url, tls_verify=tls_verify))
     if policy not in (None, "noeviction"):
         server.log.error("REDIS MISCONFIGURED: maxmemory-policy is %r; set it to 'noeviction'", policy)

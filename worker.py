@@ -1,4 +1,4 @@
-"""The worker process: `python worker.py [--processes N]` runs RQ workers on high, default and low."""
+"""The worker process: `python worker.py [--processes N]` runs RQ workers on Conveyor's queues."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def main() -> int:
         "--processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", "1")),
         help="worker processes in this dyno; any that die are replaced (default: $WORKER_PROCESSES or 1)",
     )
+    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)  # set by the supervisor
     args = parser.parse_args()
     if args.processes < 1:
         parser.error("--processes must be at least 1")
@@ -21,7 +22,7 @@ def main() -> int:
     from app.workers import run_one, supervise
 
     if args.processes == 1:
-        run_one(create_app())
+        run_one(create_app(), args.index)
         return 0
     return supervise(args.processes, [os.path.abspath(__file__), "--processes", "1"])
 

@@ -43,6 +43,11 @@ def _flag(name: str, default: bool) -> bool:
     raise RuntimeError(f"{name} must be true or false, got {raw!r}")
 
 
+def redis_settings() -> tuple[str, bool]:
+    """REDIS_URL and REDIS_TLS_VERIFY, for the processes that connect before (or without) an app."""
+    return os.environ.get("REDIS_URL", "redis://localhost:6379/0"), _flag("REDIS_TLS_VERIFY", True)
+
+
 def database_url(raw: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL; accepts the `postgres://` form that PaaS add-ons hand out."""
     if not raw:
@@ -97,13 +102,27 @@ def parse_match_distance(raw: str) -> int:
     return int(raw)
 
 
+def public_url() -> str:
+    """PUBLIC_URL; else the app's own https:// address, from the platform's dyno metadata; else this machine."""
+    explicit = os.environ.get("PUBLIC_URL", "").strip()
+    if explicit:
+        return explicit
+    # set by Heroku's runtime-dyno-metadata feature; its router serves that name over HTTPS
+    domain = os.environ.get("HEROKU_APP_DEFAULT_DOMAIN_NAME", "").strip()
+    if domain:
+        return f"https://{domain}"
+    return f"http://localhost:{os.environ.get('PORT', '5000')}"
+
+
 def from_environment(instance_path: str) -> dict:
     """Every setting the app reads, from environment variables."""
     env = os.environ.get
+    redis_url, redis_tls_verify = redis_settings()
     return {
         "SECRET_KEY": env("SECRET_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
-        "REDIS_URL": env("REDIS_URL", "redis://localhost:6379/0"),
+        "REDIS_URL": redis_url,
+        "REDIS_TLS_VERIFY": redis_tls_verify,  # false: accept a self-signed rediss:// certificate
         "STORAGE_URL": env("STORAGE_URL", f"file://{Path(instance_path) / 'storage'}"),
         "S3_ENDPOINT_URL": env("S3_ENDPOINT_URL", ""),
         "METRICS_TOKEN": env("METRICS_TOKEN", ""),
@@ -132,12 +151,16 @@ def from_environment(instance_path: str) -> dict:
         "MAX_FORM_PARTS": 20,
         "MAIL_URL": env("MAIL_URL", ""),
         "MAIL_FROM": env("MAIL_FROM", "conveyor@localhost"),
-        "PUBLIC_URL": env("PUBLIC_URL", f"http://localhost:{env('PORT', '5000')}"),
+        "PUBLIC_URL": public_url(),
         "CALLBACK_ALLOWED_NETWORKS": env("CALLBACK_ALLOWED_NETWORKS", ""),
         "CALLBACK_TIMEOUT": _int("CALLBACK_TIMEOUT", 10),
         "NOTIFY_RETRY_INTERVALS": parse_intervals(env("NOTIFY_RETRY_INTERVALS", DEFAULT_NOTIFY_RETRY_INTERVALS)),
         # pages: session cookies are HttpOnly and SameSite=Lax always, Secure behind HTTPS
-        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", env("PUBLIC_URL", "").startswith("https://")),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", public_url().startswith("https://")),
+        # plain HTTP: pages are sent to https://, everything else refused (see pages/security.py)
+        "FORCE_HTTPS": _flag("FORCE_HTTPS", public_url().startswith("https://")),
+        # no includeSubDomains: the app may live on a subdomain of someone's other sites
+        "HSTS_SECONDS": _int("HSTS_SECONDS", 365 * 24 * 3600),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session it belongs to

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 import redis
 from flask import Flask, current_app
@@ -15,8 +16,14 @@ from app.states import State
 
 log = logging.getLogger(__name__)
 
+# Roles, most urgent first; workers take from them in this order. Each is an RQ queue named
+# `conveyor-<role>`, so that Conveyor's workers never take another RQ app's jobs from a shared Redis.
 QUEUE_NAMES = ("high", "default", "low")
 CANCEL_TTL = 24 * 3600
+
+
+def rq_name(role: str) -> str:
+    return f"conveyor-{role}"
 
 
 def job_id(video_id: str) -> str:
@@ -31,8 +38,15 @@ def events_channel(video_id: str) -> str:
     return f"conveyor:videos:{video_id}"
 
 
-def connect(url: str, **options) -> redis.Redis:
-    """A client with short timeouts: a Redis that is down is an error in seconds, not a hang."""
+def connect(url: str, *, tls_verify: bool = True, **options) -> redis.Redis:
+    """A client with short timeouts: a Redis that is down is an error in seconds, not a hang.
+
+    `tls_verify=False` (REDIS_TLS_VERIFY) accepts a self-signed certificate on `rediss://` URLs, as
+    hosted Redis add-ons hand them out: the platform owns REDIS_URL, so no query string can be added.
+    """
+    if not tls_verify and urlsplit(url).scheme == "rediss":
+        options.setdefault("ssl_cert_reqs", "none")
+        options.setdefault("ssl_check_hostname", False)
     options.setdefault("socket_connect_timeout", 3)
     options.setdefault("socket_timeout", 5)
     options.setdefault("health_check_interval", 30)
@@ -40,9 +54,11 @@ def connect(url: str, **options) -> redis.Redis:
 
 
 def init_app(app: Flask) -> None:
-    connection = app.config.get("REDIS_CONNECTION") or connect(app.config["REDIS_URL"])
+    connection = app.config.get("REDIS_CONNECTION") or connect(
+        app.config["REDIS_URL"], tls_verify=app.config["REDIS_TLS_VERIFY"]
+    )
     app.extensions["redis"] = connection
-    app.extensions["queues"] = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
+    app.extensions["queues"] = {role: Queue(rq_name(role), connection=connection) for role in QUEUE_NAMES}
 
 
 def check_eviction_policy(connection: redis.Redis) -> str | None:

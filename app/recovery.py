@@ -17,7 +17,7 @@ from rq.registry import StartedJobRegistry
 from app import notifications
 from app.extensions import db
 from app.models import Video, utcnow
-from app.queueing import enqueue_conversion, job_id
+from app.queueing import QUEUE_NAMES, enqueue_conversion, get_redis, job_id, publish_change, rq_name
 from app.states import State
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,22 @@ def hand_back(connection: redis.Redis, queue: Queue, job: Job, execution_id: str
     if execution_id:  # if we stop between these two lines, `_forgotten` enqueues the video again
         connection.zrem(StartedJobRegistry(queue=queue).key, f"{job.id}:{execution_id}")
     queue.enqueue_job(job, at_front=True)
-    requeue_video(job)
+    if job.args:
+        requeue_video(job.args[0])
     log.warning("job %s handed back to queue %s", job.id, queue.name)
 
 
-def requeue_video(job: Job) -> None:
-    if job.args:
-        db.session.execute(
-            db.update(Video)
-            .where(Video.id == job.args[0], Video.state == State.PROCESSING.value)
-            .values(state=State.QUEUED.value)
-        )
-        db.session.commit()
+def requeue_video(video_id: str) -> None:
+    """A `processing` video whose job went back to the queue is `queued` again, and live pages hear it."""
+    changed = db.session.execute(
+        db.update(Video)
+        .where(Video.id == video_id, Video.state == State.PROCESSING.value)
+        .values(state=State.QUEUED.value)
+    ).rowcount
+    db.session.commit()
+    if changed:
+        status = db.session.scalar(db.select(Video.status).where(Video.id == video_id)) or 0.0
+        publish_change(get_redis(), video_id, State.QUEUED.value, status)
 
 
 def recover(connection: redis.Redis, queues: list[Queue]) -> None:
@@ -87,9 +91,12 @@ def _forgotten(connection: redis.Redis) -> None:
             Video.state.in_([State.QUEUED.value, State.PROCESSING.value]), Video.updated_at < cutoff
         )
     ).all()
+    ours = {rq_name(role) for role in QUEUE_NAMES}
     for video in waiting:
         try:
-            status = Job.fetch(job_id(video.id), connection=connection).get_status()
+            job = Job.fetch(job_id(video.id), connection=connection)
+            # a job left in a queue of another name (before an upgrade renamed them) is one no worker takes
+            status = job.get_status() if job.origin in ours else None
         except NoSuchJobError:
             status = None
         if status in LIVE_JOB_STATES:
@@ -98,4 +105,5 @@ def _forgotten(connection: redis.Redis) -> None:
         video.state = State.QUEUED.value
         video.updated_at = utcnow()
         db.session.commit()
+        publish_change(connection, video.id, video.state, video.status)
         enqueue_conversion(video.id)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 from flask import Flask
 from redis.exceptions import RedisError
@@ -15,7 +18,7 @@ from rq import Worker
 
 from app import recovery
 from app.extensions import db
-from app.queueing import QUEUE_NAMES, check_eviction_policy, connect
+from app.queueing import QUEUE_NAMES, check_eviction_policy, connect, rq_name
 from jobs import shutdown
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,11 @@ RECOVERY_SECONDS = 10
 
 
 class ConveyorWorker(Worker):
-    """A forking RQ worker that gives its job back on SIGTERM instead of finishing or losing it."""
+    """A forking RQ worker for a platform: SIGTERM reaches the job, which hands itself back.
+
+    The job (`jobs.convert`) sees the shutdown flag, stops ffmpeg and returns an RQ `Retry` that puts
+    it at the front of its queue: RQ's own way to requeue, so no failure path is overridden here.
+    """
 
     def setup_work_horse_signals(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -43,15 +50,6 @@ class ConveyorWorker(Worker):
                 pass
         super().request_stop(signum, frame)
 
-    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string=""):
-        if self._is_horse and shutdown.requested():
-            try:
-                recovery.hand_back(self.connection, queue, job, self.execution.id if self.execution else None)
-                return
-            except Exception:
-                log.exception("could not hand job %s back; it fails and is retried instead", job.id)
-        super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string)
-
     def heartbeat(self, timeout=None, pipeline=None) -> None:
         super().heartbeat(timeout, pipeline)
         recovery.mark_alive(self.connection, self.name)
@@ -64,41 +62,61 @@ class ConveyorWorker(Worker):
             log.exception("recovery pass failed")
 
 
+def worker_name(index: int, environ: Mapping[str, str] = os.environ) -> str:
+    """`worker.1.0-3fa2c1`: the dyno (as the platform or honcho names it), the process in it, and a
+    suffix that keeps a restarted dyno's workers apart from the registrations of its killed ones."""
+    dyno = environ.get("DYNO") or environ.get("HONCHO_PROCESS_NAME") or environ.get("PS") or socket.gethostname()
+    return f"{dyno}.{index}-{secrets.token_hex(3)}"
+
+
 def _not_maintenance_chatter(record: logging.LogRecord) -> bool:
     # RQ's maintenance pass carries recovery, so it runs every 10 s, not every 10 min: keep it out of the log
     return "cleaning registries" not in str(record.msg)
 
 
-def run_one(app: Flask) -> None:
-    """One worker in this process, with the app context pushed."""
+def _name_the_log(name: str) -> None:
+    """Several workers may share one dyno's log: each line says which one wrote it."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s"))
+
+
+def run_one(app: Flask, index: int = 0) -> None:
+    """One worker in this process, with the app context pushed; it outlives Redis outages."""
     logging.getLogger("rq.worker").addFilter(_not_maintenance_chatter)
     app.app_context().push()
     import jobs.convert  # noqa: F401  (imported once here, not again in every forked work horse)
 
     # each job runs in a forked child: it must not reuse the parent's database connections
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
-    connection = connect(app.config["REDIS_URL"], socket_timeout=None)
+    connection = connect(app.config["REDIS_URL"], tls_verify=app.config["REDIS_TLS_VERIFY"], socket_timeout=None)
     check_eviction_policy(connection)
     while True:
-        worker = ConveyorWorker(
-            list(QUEUE_NAMES),
-            connection=connection,
-            worker_ttl=WORKER_TTL,
-            job_monitoring_interval=HEARTBEAT_SECONDS,
-            maintenance_interval=RECOVERY_SECONDS,
-        )
-        try:
+        worker = None
+        name = worker_name(index)  # afresh each time: the last one's registration may linger in Redis
+        _name_the_log(name)
+        try:  # the constructor talks to Redis too
+            worker = ConveyorWorker(
+                [rq_name(role) for role in QUEUE_NAMES],
+                name=name,
+                connection=connection,
+                worker_ttl=WORKER_TTL,
+                job_monitoring_interval=HEARTBEAT_SECONDS,
+                maintenance_interval=RECOVERY_SECONDS,
+            )
             worker.work(with_scheduler=True)
         except RedisError:
-            log.warning("lost Redis while starting up")
-        if worker.stopping or shutdown.requested():
+            log.warning("lost Redis; trying again in 2 s")
+        if (worker is not None and worker.stopping) or shutdown.requested():
             return
         log.warning("worker stopped unexpectedly (Redis away?); starting again in 2 s")
         time.sleep(2)
 
 
 def supervise(count: int, child_args: list[str]) -> int:
-    """Run `count` worker processes, replace any that die, and stop them all on SIGTERM."""
+    """Run `count` worker processes, replace any that die, and stop them all on SIGTERM.
+
+    Each child gets `--index <slot>` after `child_args`, which names it in /rq and the log.
+    """
     stopping = False
     children: dict[int, subprocess.Popen] = {}
 
@@ -117,7 +135,7 @@ def supervise(count: int, child_args: list[str]) -> int:
             if child is None or child.poll() is not None:
                 if child is not None:
                     log.warning("worker %s exited with %s; starting another", child.pid, child.returncode)
-                children[slot] = subprocess.Popen([sys.executable, *child_args])
+                children[slot] = subprocess.Popen([sys.executable, *child_args, "--index", str(slot)])
         time.sleep(1)
     for child in children.values():
         child.wait()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Retry, get_current_job
 
 from app import content
 from app.extensions import db
@@ -16,6 +17,7 @@ from app.metrics import count_conversion
 from app.models import Rendition, Video, utcnow
 from app.notifications import notify_final
 from app.queueing import cancel_key, get_redis, publish_change
+from app.recovery import requeue_video
 from app.states import State
 from app.storage import get_storage
 from jobs import probe as probing
@@ -29,10 +31,22 @@ PROBED, TRANSCODED = 0.02, 0.95
 DB_MIRROR_SECONDS = 1.0
 
 
-def convert_video(video_id: str) -> dict:
-    """Convert one stored upload. Bad media ends the video `failed`; other errors are retried."""
+# A video in one of these states may be converted: queued (the usual way), processing (the job was
+# handed back, or its worker died) and failed (an operator retried the failed job from /rq).
+CONVERTIBLE = frozenset({State.QUEUED, State.PROCESSING, State.FAILED})
+# Hand-backs of one job before RQ gives up on it: each is a restart that met the job in flight.
+HAND_BACKS = 1000
+
+
+def convert_video(video_id: str) -> dict | Retry:
+    """Convert one stored upload.
+
+    Bad media ends the video `failed` and the job failed (so /rq lists it, with the reason), never
+    retried; other errors are retried by RQ. On the platform's SIGTERM the job hands itself back:
+    it returns a `Retry` that puts it at the front of its queue, for the next free worker.
+    """
     video = db.session.get(Video, video_id)
-    if video is None or State(video.state).is_final:
+    if video is None or State(video.state) not in CONVERTIBLE:
         return {"video": video_id, "skipped": True}
     if get_redis().exists(cancel_key(video_id)):
         _finish(video, State.CANCELLED)
@@ -41,6 +55,7 @@ def convert_video(video_id: str) -> dict:
     video.attempts += 1
     video.started_at = utcnow()
     video.error = None
+    video.finished_at = None
     db.session.commit()
     _announce(video)
     progress = Progress(_mirror(video_id))
@@ -48,17 +63,38 @@ def convert_video(video_id: str) -> dict:
         _convert(video, progress)
     except BadMedia as exc:
         _finish(video, State.FAILED, str(exc))
+        _no_retry()
+        raise
     except Cancelled:
         db.session.rollback()
         if _exists(video_id):  # a deleted video has nothing left to mark
             _finish(video, State.CANCELLED)
         return {"video": video_id, "state": State.CANCELLED.value}
+    except Exception:
+        if shutdown.requested():  # whatever broke while stopping (ffmpeg got the signal too): hand back
+            return _hand_back(video_id)
+        raise
     return {"video": video_id, "state": video.state}
+
+
+def _hand_back(video_id: str) -> Retry:
+    db.session.rollback()
+    requeue_video(video_id)
+    job = get_current_job()
+    log.warning("job %s handed back to queue %s: the worker is shutting down", job and job.id, job and job.origin)
+    return Retry(max=HAND_BACKS, enqueue_at_front=True)
+
+
+def _no_retry() -> None:
+    """The failure is the file's, not the moment's: RQ records the job failed instead of retrying it."""
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
 
 
 def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
     """RQ's failure callback: once no retry is left, the video is `failed` with the reason."""
-    if job.retries_left or exc_type is HandOff or shutdown.requested():
+    if job.retries_left or shutdown.requested():
         return  # RQ tries again, or the worker hands the job back
     db.session.rollback()
     video = db.session.get(Video, job.args[0])

@@ -38,7 +38,7 @@ class RedisServer:
              "--maxmemory-policy", "noeviction", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL,
         )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        client = self.client(socket_connect_timeout=0.5)
         for _ in range(100):
             try:
                 client.ping()
@@ -52,8 +52,8 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
 
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url)
+    def client(self, **options) -> redis.Redis:
+        return redis.Redis.from_url(self.url, **options)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,18 @@ class Stack:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         session.token = token  # type: ignore[attr-defined]
+        return session
+
+    def log_in(self, name: str, password: str = "password123") -> requests.Session:  # noqa: S107
+        """A browser's session on the pages, logged in through the login form with its CSRF token."""
+        session = requests.Session()
+        page = session.get(f"{self.url}/login", timeout=10).text
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+        response = session.post(
+            f"{self.url}/login", data={"username": name, "password": password, "csrf_token": token},
+            headers={"Referer": f"{self.url}/login"}, timeout=10,
+        )
+        response.raise_for_status()
         return session
 
     def start_web(self) -> None:

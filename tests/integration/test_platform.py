@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 import requests
 from rq import Worker
 
@@ -23,21 +25,44 @@ pytestmark = pytest.mark.integration
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-class TlsRedisServer(RedisServer):
-    """redis-server speaking TLS only, with a certificate nobody signed."""
+def openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
 
-    def __init__(self, workdir):
+
+class TlsRedisServer(RedisServer):
+    """redis-server speaking TLS only. Its certificate is self-signed, or signed by `ca` when given:
+    the URL has no query string, as a hosted Redis add-on hands it out."""
+
+    def __init__(self, workdir, ca: Path | None = None):
+        workdir.mkdir(parents=True, exist_ok=True)
         super().__init__(workdir)
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=redis",
-             "-keyout", str(workdir / "key.pem"), "-out", str(workdir / "cert.pem")],
-            check=True, capture_output=True,
-        )
-        self.url = f"rediss://127.0.0.1:{self.port}/0?ssl_cert_reqs=none"
+        key, cert = workdir / "key.pem", workdir / "cert.pem"
+        if ca is None:
+            openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=redis",
+                    "-keyout", str(key), "-out", str(cert))
+        else:
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key),
+                    "-out", str(workdir / "server.csr"))
+            (workdir / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+            openssl("x509", "-req", "-in", str(workdir / "server.csr"), "-CA", str(ca / "ca.pem"),
+                    "-CAkey", str(ca / "ca.key"), "-CAcreateserial", "-days", "1", "-extfile", str(workdir / "san.ext"),
+                    "-out", str(cert))
+        self.url = f"rediss://127.0.0.1:{self.port}/0"
+
+    def client(self, **options) -> redis.Redis:
+        """The tests' own look inside, trusting the server whatever signed it."""
+        return redis.Redis.from_url(self.url, ssl_cert_reqs="none", ssl_check_hostname=False, **options)
 
     def arguments(self) -> list[str]:
         return ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no",
                 "--tls-cert-file", str(self.workdir / "cert.pem"), "--tls-key-file", str(self.workdir / "key.pem")]
+
+
+def make_ca(folder: Path) -> Path:
+    folder.mkdir()
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA",
+            "-keyout", str(folder / "ca.key"), "-out", str(folder / "ca.pem"))
+    return folder
 
 
 def converts(stack: Stack, clip) -> dict:
@@ -48,7 +73,7 @@ def converts(stack: Stack, clip) -> dict:
 def test_tls_redis_with_a_self_signed_certificate(tmp_path, clips):
     server = TlsRedisServer(tmp_path)
     server.start()
-    stack = Stack(tmp_path / "stack", server.url, free_port())
+    stack = Stack(tmp_path / "stack", server.url, free_port(), REDIS_TLS_VERIFY="false")
     try:
         stack.migrate()
         stack.start_web()
@@ -56,9 +81,34 @@ def test_tls_redis_with_a_self_signed_certificate(tmp_path, clips):
         assert requests.get(f"{stack.url}/healthz", timeout=10).json()["redis"] == "ok"
         assert converts(stack, clips("c320x240", width=320, height=240, seconds=1))["state"] == "ready"
         assert "conveyor_queue_depth" in requests.get(f"{stack.url}/metrics", timeout=10).text
+        stack.create_user("root", admin=True)
+        queues = stack.log_in("root").get(f"{stack.url}/rq/0/data/queues.json", timeout=10).json()["queues"]
+        assert "conveyor-default" in {queue["name"] for queue in queues}
+        done = stack.flask("videos", "convert", str(clips("c320x240", width=320, height=240, seconds=1)),
+                           "--user", "root", "--wait")
+        assert "ready" in done
     finally:
         stack.stop()
         server.stop()
+
+
+def test_certificates_are_verified_unless_told_otherwise(tmp_path, monkeypatch):
+    from app.queueing import connect
+
+    self_signed = TlsRedisServer(tmp_path / "self")
+    ca = make_ca(tmp_path / "ca")
+    signed = TlsRedisServer(tmp_path / "signed", ca=ca)
+    self_signed.start()
+    signed.start()
+    try:
+        with pytest.raises(redis.ConnectionError, match="certificate verify failed"):
+            connect(self_signed.url).ping()
+        assert connect(self_signed.url, tls_verify=False).ping()
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca / "ca.pem"))  # the machine trusts this CA, as a real one
+        assert connect(signed.url).ping()
+    finally:
+        self_signed.stop()
+        signed.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.models import Video
@@ -13,6 +14,8 @@ from app.storage import get_storage
 from jobs.convert import conversion_failed
 from tests.media import streams
 from tests.unit.conftest import upload
+from tests.unit.test_dashboard import dashboard_token
+from tests.unit.test_pages import log_in
 
 
 def test_conversion_makes_each_rendition_up_to_the_source_height(app, client, auth, run_jobs, clips):
@@ -80,3 +83,38 @@ def test_missing_source_is_retried_not_failed(app, client, auth, run_jobs, clips
     assert video.state == "processing"
     job = Job.fetch(job_id(video.id), connection=app.extensions["redis"])
     assert job.retries_left == 0
+
+
+def test_a_failed_conversion_is_a_failed_job_with_its_reason(app, client, auth, run_jobs, clips, tmp_path):
+    whole = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(whole[: len(whole) // 3])
+    app.config["JOB_RETRIES"] = 2  # bad media is never retried, whatever the policy
+    response = upload(client, auth, truncated)
+    run_jobs()
+    queue = app.extensions["queues"]["default"]
+    assert queue.failed_job_registry.get_job_ids() == [job_id(response.json["id"])]
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == []
+    job = Job.fetch(job_id(response.json["id"]), connection=app.extensions["redis"])
+    assert job.get_status() == "failed"
+    assert db.session.get(Video, response.json["id"]).error in job.latest_result().exc_string
+
+
+def test_retrying_a_failed_job_from_the_dashboard_converts_again(app, client, make_user, run_jobs, clips):
+    _, token = make_user("root", admin=True)
+    clip = clips("c320x240", width=320, height=240, seconds=1)
+    video_id = upload(client, {"Authorization": f"Bearer {token}"}, clip).json["id"]
+    source = Path(get_storage().path(f"videos/{video_id}/source"))
+    source.unlink()  # storage lost it: the one attempt allowed fails
+    run_jobs()
+    assert db.session.get(Video, video_id).state == "failed"
+    source.write_bytes(clip.read_bytes())  # the operator fixed storage, then retries from /rq
+    log_in(client, "root")
+    response = client.post(
+        f"/rq/job/{job_id(video_id)}/requeue",
+        headers={"X-CSRFToken": dashboard_token(client), "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 200
+    run_jobs()
+    video = db.session.get(Video, video_id)
+    assert video.state == "ready" and video.error is None and len(video.renditions) == 2
