@@ -11,6 +11,7 @@ import time
 
 from rq import Queue
 
+from app.queueing import rq_name
 from bench.common import Figure, log, main, percentile
 from bench.harness import Running
 from bench.jobs import empty, mark_start
@@ -64,7 +65,7 @@ def burst(queue: Queue, count: int) -> float:
 def run(quick: bool) -> list[Figure]:
     cfg = settings(quick)
     with Running(workers=1, web=False) as stack:
-        queue = Queue("default", connection=stack.client())
+        queue = Queue(rq_name("default"), connection=stack.client())
         one_by_one(queue, 5)  # warm up: the worker's first job imports the job module
         starts, ends = one_by_one(queue, cfg["jobs"])
         nothing = empties(queue, cfg["jobs"])

@@ -6,6 +6,7 @@ import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 
+from app.queueing import rq_name
 from tests.browser.conftest import wait_until
 
 pytestmark = pytest.mark.browser
@@ -17,7 +18,7 @@ EVIL = "http://evil.test"
 def failed_job(stack_redis):
     """A job in `default`'s failed registry, as a conversion that gave up leaves it."""
     connection = stack_redis
-    queue = Queue("default", connection=connection)
+    queue = Queue(rq_name("default"), connection=connection)
     job = queue.enqueue("jobs.convert.convert_video", "no-such-video", job_id="convert-no-such-video")
     queue.remove(job)
     job.set_status(JobStatus.FAILED)
@@ -75,7 +76,7 @@ def test_other_sites_cannot_use_its_actions(stack, visitor, failed_job, stack_re
 
 class FailedJobs:
     def __init__(self, connection):
-        self.registry = Queue("default", connection=connection).failed_job_registry
+        self.registry = Queue(rq_name("default"), connection=connection).failed_job_registry
 
     def ids(self) -> list[str]:
         return self.registry.get_job_ids()
