@@ -1,15 +1,16 @@
-"""Sessions, CSRF, the platform's proxy, and the headers every page carries."""
+"""Sessions, CSRF, the platform's proxy, HTTPS only (FORCE_HTTPS), and the headers every page carries."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, redirect, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.domain.models import User
+from app.errors import error_response, wants_json
 from app.extensions import csrf, db, login_manager
-from app.models import User
 
 # Pages run only scripts and styles of their own (no inline script: a title that smuggled in
 # markup could not run). Posters and videos may come from the storage's own signed URLs on
@@ -38,6 +39,9 @@ def init_app(app: Flask) -> None:
         # the platform's router ends TLS and says so in X-Forwarded-Proto: cookies, CSRF's
         # referrer check and absolute links need to know the request was HTTPS
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if app.config["FORCE_HTTPS"]:
+        # first of all: a form posted in clear gets the 403 below, not a CSRF or rate-limit error
+        app.before_request_funcs.setdefault(None, []).insert(0, require_https)
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
     login_manager.login_message = "Log in to see this page."
@@ -51,8 +55,40 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
+PLAIN_HTTP_ANSWERED = frozenset({"/healthz"})  # the platform's probes come over plain HTTP
+REDIRECTED = frozenset({"GET", "HEAD"})
+
+
+def require_https() -> Response | None:
+    """Over plain HTTP, page reads go to the same URL on https://; everything else is refused.
+
+    Not redirected: a POST, an API call or a download link over plain HTTP has already sent its
+    password, token or signed link in clear. A 403 makes the client's owner see and fix that; a
+    redirect would let it work on, leaking on every call.
+    """
+    if request.scheme == "https" or request.path in PLAIN_HTTP_ANSWERED:
+        return None
+    if request.method in REDIRECTED and not wants_json():
+        return redirect(https_url(), 308)
+    message = (
+        f"Plain HTTP is refused: use https://{request.host} instead. Anything this request carried "
+        "(a password, a token, a download link) has crossed the network unencrypted."
+    )
+    return error_response(403, message)
+
+
+def https_url() -> str:
+    """This request's URL on https://, with the host the client asked for, minus an explicit :80."""
+    parts = urlsplit(request.url)
+    host = parts.netloc.removesuffix(":80")
+    return parts._replace(scheme="https", netloc=host).geturl()
+
+
 def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if current_app.config["FORCE_HTTPS"] and request.scheme == "https":
+        # browsers then use https:// for this host by themselves, even for a typed http:// address
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)

@@ -58,6 +58,7 @@ def stack(tmp_path_factory, redis_server, receiver, mail):
         MAIL_URL=f"{mail.url}?starttls=never",
         MAIL_FROM="Conveyor <conveyor@example.com>",
         PUBLIC_URL=PUBLIC_URL,
+        FORCE_HTTPS="false",  # the links say https, as behind a router; the test talks to gunicorn directly
     ) as stack:
         yield stack
 
