@@ -24,7 +24,7 @@ forwarded_allow_ips = "*"
 def on_starting(server):
     """Say loudly, at start, when Redis may evict keys (and so lose queued jobs)."""
     from app.config import redis_settings
-    from app.queueing import check_eviction_policy, connect
+    from app.platform.queueing import check_eviction_policy, connect
 
     url, tls_verify = redis_settings()
     policy = check_eviction_policy(connect(url, tls_verify=tls_verify))

@@ -19,7 +19,7 @@ def main() -> int:
         parser.error("--processes must be at least 1")
 
     from app import create_app
-    from app.workers import run_one, supervise
+    from app.workers.runtime import run_one, supervise
 
     if args.processes == 1:
         run_one(create_app(), args.index)

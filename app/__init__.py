@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from app import config as settings
+from app.unread_body import UnreadBodyGuard
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -25,12 +26,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from app import cli, dashboard, errors, live, pages, queueing, storage, uploads
+    from app import cli, dashboard, errors, live, pages, uploads
     from app.api import blueprint as api
+    from app.downloads import blueprint as media
     from app.extensions import db, migrate
     from app.health import blueprint as health
-    from app.media import blueprint as media
     from app.metrics import blueprint as metrics
+    from app.platform import queueing, storage
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
@@ -46,4 +48,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     live.init_app(app)
     pages.init_app(app)  # sessions, CSRF and page headers too
     dashboard.init_app(app)
+    # outermost, so that it is handed the server's own start_response (see app/unread_body.py)
+    app.wsgi_app = UnreadBodyGuard(app.wsgi_app)
     return app

@@ -12,9 +12,9 @@ from functools import wraps
 from flask import g, request
 from flask_login import current_user as session_user
 
+from app.domain.models import User
 from app.errors import ApiError
 from app.extensions import csrf
-from app.models import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

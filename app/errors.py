@@ -9,16 +9,14 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.storage import StorageError
+from app.domain.errors import Refused
+from app.platform.storage import StorageError
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class ApiError(Refused):
+    """A request the web refuses before the domain is asked (no token, no such video...)."""
 
 
 JSON_PREFIXES = ("/api/", "/healthz", "/media/", "/metrics")
@@ -39,8 +37,8 @@ def error_response(status: int, message: str):
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):
+    @app.errorhandler(Refused)
+    def refused(exc: Refused):
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.queueing import get_redis
+from app.platform.queueing import get_redis
 
 blueprint = Blueprint("health", __name__)
 

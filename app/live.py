@@ -18,7 +18,7 @@ import redis
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
-from app.queueing import events_channel
+from app.platform.queueing import events_channel
 
 log = logging.getLogger(__name__)
 

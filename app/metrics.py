@@ -12,24 +12,14 @@ from redis import Redis
 from rq import Worker
 from rq.job import Job
 
+from app.domain.models import Video
+from app.domain.states import State
+from app.domain.videos import COUNTERS_KEY
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Video
-from app.queueing import QUEUE_NAMES, get_queue, get_redis
-from app.states import State
+from app.platform.queueing import QUEUE_NAMES, get_queue, get_redis
 
 blueprint = Blueprint("metrics", __name__)
-
-COUNTERS_KEY = "conveyor:stats"
-
-
-def count_conversion(connection: Redis, state: str, seconds: float) -> None:
-    """Called by the job when a conversion ends `ready` or `failed`."""
-    with connection.pipeline() as pipe:
-        pipe.hincrby(COUNTERS_KEY, state, 1)
-        pipe.hincrbyfloat(COUNTERS_KEY, "seconds", seconds)
-        pipe.execute()
-
 
 class ConveyorCollector:
     def collect(self):

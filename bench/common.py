@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.binaries import find
+from media.binaries import find
 from tests.media import make_clip
 
 

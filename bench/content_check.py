@@ -24,14 +24,15 @@ import fakeredis
 import numpy as np
 from flask_migrate import upgrade
 
-from app import content, create_app
-from app.binaries import find
+from app import create_app
+from app.domain import content
+from app.domain.models import BlocklistEntry, BlocklistHash, User, Video
 from app.extensions import db
-from app.models import BlocklistEntry, BlocklistHash, User, Video
-from app.storage import get_storage
+from app.platform.storage import get_storage
 from bench.common import Figure, clip, log, main, median, scratch
-from jobs import fingerprint
 from jobs.convert import convert_video
+from media import fingerprint
+from media.binaries import find
 from tests.blocked import make_picture
 
 BLOCKLIST_SIZE = 10_000

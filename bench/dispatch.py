@@ -11,7 +11,7 @@ import time
 
 from rq import Queue
 
-from app.queueing import rq_name
+from app.platform.queueing import rq_name
 from bench.common import Figure, log, main, percentile
 from bench.harness import Running
 from bench.jobs import empty, mark_start

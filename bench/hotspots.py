@@ -32,7 +32,7 @@ def settings(quick: bool) -> dict:
 IMPORT_PROBE = """
 import sys, time
 from app import create_app
-import app.workers
+import app.workers.runtime
 create_app()
 started = time.perf_counter()
 import jobs.convert
@@ -96,10 +96,10 @@ def api_parts(stack: Running, video_id: str, repeats: int) -> dict:
         from itsdangerous import URLSafeTimedSerializer
 
         from app import create_app
+        from app.domain.models import User, Video
+        from app.domain.presenters import video_json
         from app.extensions import db
-        from app.media import media_url
-        from app.models import User, Video
-        from app.presenters import video_json
+        from app.platform.links import media_url
 
         app = create_app()
         client = app.test_client()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from rq.job import Job
 
-from app.binaries import find
-from app.queueing import job_id
+from app.domain.plan import job_id
 from bench.common import Figure, clip, log, main, median, scratch
 from bench.harness import ProcessTimeline, Running, cpu_seconds, descendants
+from media.binaries import find
 
 NICENESS = 10  # what jobs/sandbox.limits gives ffmpeg
 HEIGHTS = (360, 720, 1080)

@@ -72,8 +72,8 @@ def ensure_redis(url: str, tls_verify: bool, data: Path) -> subprocess.Popen | N
     """Start a local redis-server when nothing answers at REDIS_URL; it keeps its data in `data`."""
     import redis
 
-    from app.binaries import find
-    from app.queueing import connect
+    from app.platform.queueing import connect
+    from media.binaries import find
 
     try:
         connect(url, tls_verify=tls_verify, socket_connect_timeout=1).ping()
@@ -111,9 +111,9 @@ def stop(process: subprocess.Popen | None) -> None:
 def first_admin(instance: Path) -> str:
     """Create an `admin` user the first time; remember its password and token in the instance folder
     for as long as they are the ones that work."""
-    from app.accounts import saved_credentials_current
+    from app.domain.accounts import saved_credentials_current
+    from app.domain.models import User
     from app.extensions import db
-    from app.models import User
 
     saved = instance / "admin-credentials.txt"
     if db.session.scalar(db.select(User).limit(1)) is None:

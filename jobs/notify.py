@@ -21,12 +21,12 @@ from email.utils import formatdate, parseaddr
 
 from flask import current_app
 
+from app.domain.models import Delivery, DeliveryAttempt, Video, utcnow
+from app.domain.notifications import Kind, Status
+from app.domain.presenters import video_json
 from app.extensions import db
-from app.media import external_url
-from app.models import Delivery, DeliveryAttempt, Video, utcnow
-from app.notifications import Kind, Status
-from app.presenters import video_json
-from jobs import mailer, safe_http
+from app.platform import mailer, safe_http
+from app.platform.links import external_url
 
 log = logging.getLogger(__name__)
 

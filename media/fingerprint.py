@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.binaries import find
-from jobs.sandbox import GLOBAL_GUARDS, limits
+from media.binaries import find
+from media.sandbox import GLOBAL_GUARDS, limits
 
 SIZE = 64  # frames reach Python as SIZE x SIZE 8-bit luma
 FRAME_BYTES = SIZE * SIZE

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from app.binaries import find
-from jobs.errors import BadMedia
-from jobs.sandbox import ALLOWED_DEMUXERS, EXTERNAL_TRACK, GLOBAL_GUARDS, INPUT_GUARDS, limits
+from media.binaries import find
+from media.errors import BadMedia
+from media.sandbox import ALLOWED_DEMUXERS, EXTERNAL_TRACK, GLOBAL_GUARDS, INPUT_GUARDS, limits
 
 ACCEPTED = "MP4, MOV, 3GP, Matroska, WebM, AVI, MPEG-TS, MPEG-PS, FLV or Ogg"
 

@@ -1,4 +1,4 @@
-"""Run one ffmpeg command, reading its progress, and stop it when asked, stalled or late."""
+"""Run one ffmpeg command, reading its progress, and stop it when asked, stalled, late or too big."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from jobs.errors import BadMedia, Stalled
-from jobs.sandbox import limits
+from media.errors import BadMedia, Stalled
+from media.sandbox import limits
 
 POLL_SECONDS = 0.25
 FFMPEG_INTERRUPTED = 255  # ffmpeg's exit status after SIGTERM or SIGINT
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    timeout: float  # seconds for the whole run
+    stall_seconds: float = 60  # seconds without progress
+    memory_mb: int = 4096  # address-space cap
 
 
 def run(
@@ -21,21 +29,19 @@ def run(
     duration: float,
     on_progress: Callable[[float], None],
     check: Callable[[], None],
-    *,
-    timeout: float,
-    stall_seconds: float,
-    memory_mb: int,
+    limits_: RunLimits,
 ) -> None:
     """Run ffmpeg to the end, reporting the fraction of `duration` done.
 
     `check` is called a few times a second and raises to stop the run (cancel, shutdown).
     """
+    timeout, stall_seconds = limits_.timeout, limits_.stall_seconds
     process = subprocess.Popen(
         args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=limits(memory_mb),
+        preexec_fn=limits(limits_.memory_mb),
     )
     lines: queue.Queue[bytes | None] = queue.Queue()
     errors: deque[str] = deque(maxlen=20)

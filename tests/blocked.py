@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.binaries import find
+from media.binaries import find
 
 # a deep zoom into the Mandelbrot set: detailed, and unlike anything the unrelated clips show
 PICTURE = "mandelbrot=size=640x480:start_x=-0.743643887037151:start_y=0.13182590420533:start_scale=0.01"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.binaries import find
+from media.binaries import find
 from tests.media import make_clip
 
 

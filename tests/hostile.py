@@ -6,7 +6,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from app.binaries import find
+from media.binaries import find
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"dinf", b"stbl", b"edts", b"udta"}
 

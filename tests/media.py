@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from app.binaries import find
+from media.binaries import find
 
 
 def make_clip(

@@ -8,10 +8,10 @@ from flask import jsonify, request
 
 from app.api import blueprint
 from app.auth import current_user, token_required
+from app.domain.ingest import check_callback_url
+from app.domain.models import User, new_webhook_secret
 from app.errors import ApiError
 from app.extensions import db
-from app.models import User, new_webhook_secret
-from app.uploads import check_callback_url
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")  # one plain address
 MAX_EMAIL = 254

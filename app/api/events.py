@@ -16,16 +16,16 @@ from collections.abc import Iterator
 
 from flask import Response, current_app, stream_with_context
 
-from app import queueing
 from app.api import blueprint
 from app.api.videos import own_video
 from app.auth import token_required
+from app.domain import plan
+from app.domain.models import Video
+from app.domain.presenters import video_json
+from app.domain.states import State
 from app.errors import ApiError
 from app.extensions import db
 from app.live import RESYNC, Full, Hub, get_hub
-from app.models import Video
-from app.presenters import video_json
-from app.states import State
 
 KEEPALIVE_SECONDS = 15
 RETRY_MS = 3000
@@ -95,7 +95,7 @@ def _read(video_id: str) -> dict | None:
     """The video as the API shows it, or None once deleted; the database connection goes back at once."""
     try:
         video = db.session.get(Video, video_id, populate_existing=True)
-        return video_json(video, queueing.running_progress(video)) if video is not None else None
+        return video_json(video, plan.running_progress(video)) if video is not None else None
     finally:
         db.session.close()  # a stream may stay open for hours: it must not hold a pooled connection
 

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from pathlib import PurePosixPath
 
 from flask import jsonify, request
-from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import queueing
 from app.api import blueprint
-from app.api.uploads import video_from_upload
 from app.auth import current_user, token_required
+from app.domain import ingest, plan, videos
+from app.domain.models import Video
+from app.domain.presenters import video_json
 from app.errors import ApiError
 from app.extensions import db
-from app.idempotency import earlier_upload, idempotency_key
-from app.models import Video
-from app.notifications import notify_final
-from app.presenters import video_json
+from app.idempotency import idempotency_key
 from app.ratelimit import upload_limit
-from app.states import CANCELLABLE_STATES, State
-from app.storage import get_storage
-from app.uploads import MAX_TITLE, check_callback_url, check_video_file, clean_filename, clean_text
-
-log = logging.getLogger(__name__)
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
@@ -51,10 +40,23 @@ def single_field(name: str) -> str | None:
 @upload_limit
 def upload():
     key = idempotency_key()
-    if key and (earlier := earlier_upload(current_user().id, key)):
+    if key and (earlier := ingest.earlier_upload(current_user().id, key)):
         return _accepted(earlier, replayed=True)  # before reading the body: nothing is stored twice
+    try:
+        return _accepted(_ingest(key))
+    except ingest.Replayed as replay:
+        return _accepted(replay.video, replayed=True)
+
+
+def _ingest(key: str | None) -> Video:
     if request.mimetype == "application/json":  # the file went straight to the bucket
-        return _start(video_from_upload(key))
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Send a JSON object with `upload_key` (from POST /api/uploads).")
+        return ingest.from_direct_upload(
+            current_user(), body.get("upload_key"), filename=_text(body, "filename"), title=_text(body, "title"),
+            callback_url=_text(body, "callback_url"), idempotency_key=key,
+        )
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "Send the video as multipart/form-data, with the file in the `file` field.")
     files = request.files.getlist("file")
@@ -62,36 +64,17 @@ def upload():
         raise ApiError(400, "The `file` field is missing.")
     if len(files) > 1:
         raise ApiError(400, "Send one file per upload.")
-    upload = files[0]
-    filename = clean_filename(upload.filename)
-    title = clean_text(single_field("title"), MAX_TITLE, "title") or PurePosixPath(filename).stem[:MAX_TITLE]
-    callback_url = check_callback_url(single_field("callback_url"))
-    check_video_file(upload.stream)
-
-    video = Video(
-        user_id=current_user().id, title=title, filename=filename, callback_url=callback_url, idempotency_key=key
+    return ingest.from_staged(
+        current_user(), files[0].stream, filename=files[0].filename, title=single_field("title"),
+        callback_url=single_field("callback_url"), idempotency_key=key,
     )
-    db.session.add(video)
-    try:
-        db.session.flush()  # assigns the id
-    except IntegrityError:  # the same key, at the same moment, in another request that won
-        db.session.rollback()
-        earlier = earlier_upload(current_user().id, key) if key else None
-        if earlier is None:
-            raise
-        return _accepted(earlier, replayed=True)
-    video.size = get_storage().save_staged(video.source_key, upload.stream)
-    db.session.commit()
-    return _start(video)
 
 
-def _start(video: Video):
-    try:
-        queueing.enqueue_conversion(video.id)
-    except RedisError:
-        # the database keeps it `queued`; the reconciler enqueues it once Redis is back
-        log.warning("video %s stored but not enqueued: redis unavailable", video.id)
-    return _accepted(video)
+def _text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, f"`{name}` must be a string.")
+    return value
 
 
 def _accepted(video: Video, replayed: bool = False):
@@ -124,32 +107,22 @@ def list_videos():
 @token_required
 def show(video_id: str):
     video = own_video(video_id)
-    return jsonify(video_json(video, queueing.running_progress(video)))
+    return jsonify(video_json(video, plan.running_progress(video)))
 
 
 @blueprint.post("/videos/<video_id>/cancel")
 @token_required
 def cancel(video_id: str):
     video = own_video(video_id)
-    if State(video.state) not in CANCELLABLE_STATES:
+    if not videos.cancel(video):
         raise ApiError(409, f"The video is already {video.state}; there is nothing to cancel.")
-    queueing.request_cancel(video.id)
-    video.state = State.CANCELLED.value
-    db.session.commit()
-    queueing.publish_change(queueing.get_redis(), video.id, video.state, video.status)
-    notify_final(video)
     return jsonify(video_json(video)), 202
 
 
 @blueprint.delete("/videos/<video_id>")
 @token_required
 def delete(video_id: str):
-    video = own_video(video_id)
-    if State(video.state) in CANCELLABLE_STATES:
-        queueing.request_cancel(video.id)
-    get_storage().delete_prefix(video.prefix)
-    db.session.delete(video)
-    db.session.commit()
+    videos.delete(own_video(video_id))
     return "", 204
 
 

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func
 
-from app.domain import accounts, ingest, plan
-from app.domain.blocklist import blocklist
-from app.domain.errors import Refused
+from app.domain import accounts
 from app.domain.models import User, Video
-from app.domain.presenters import video_json
-from app.domain.states import State
 from app.extensions import db
-from app.platform.storage import get_storage
 
 users = AppGroup("users", help="Manage users and their API tokens.")
 

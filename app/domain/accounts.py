@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func
 
+from app.domain.models import User, hash_token
 from app.extensions import db
-from app.models import User, hash_token
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256  # the login form takes no more: a longer password could never log in

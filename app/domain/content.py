@@ -1,6 +1,6 @@
 """The content check: match a video's sampled frames against the blocklist; release false positives.
 
-Frames are hashed in `jobs/fingerprint.py`; the blocklist is managed in `app/blocklist.py`.
+Frames are hashed in `media/fingerprint.py`; the blocklist is managed in `app/domain/blocklist.py`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from app import queueing
+from app.domain import videos
+from app.domain.models import BlocklistHash, ContentMatch, User, Video, utcnow
+from app.domain.states import State
 from app.extensions import db
-from app.models import BlocklistHash, ContentMatch, User, Video, utcnow
-from app.states import State
 
 if TYPE_CHECKING:  # numpy costs every web process 16 MiB; only jobs and commands load it
     import numpy as np
@@ -54,7 +54,7 @@ def wanted(video: Video) -> bool:
 def load_blocklist() -> Blocklist:
     import numpy as np
 
-    from jobs import fingerprint
+    from media import fingerprint
 
     rows = db.session.execute(db.select(BlocklistHash.id, BlocklistHash.entry_id, BlocklistHash.hash)).all()
     words = fingerprint.from_hex_many([row.hash for row in rows])
@@ -63,7 +63,7 @@ def load_blocklist() -> Blocklist:
 
 def screen(video: Video, frames: Path) -> ContentMatch | None:
     """The closest match of the sampled frames within CONTENT_MATCH_DISTANCE, added to the session; or None."""
-    from jobs import fingerprint
+    from media import fingerprint
 
     listed = load_blocklist()
     if not len(listed):
@@ -126,10 +126,6 @@ def release(video_id: str, admin: User) -> Video:
     for match in video.content_matches:
         if match.released_at is None:
             match.released_at, match.released_by_id = now, admin.id
-    video.state = State.QUEUED.value  # status stays where it was: it only grows
-    video.error = None
-    video.finished_at = None
     db.session.commit()
-    queueing.enqueue_conversion(video.id)
-    queueing.publish_change(queueing.get_redis(), video.id, video.state, video.status)
+    videos.convert_again(video)
     return video

@@ -1,4 +1,7 @@
-"""Durable state: users, videos and their renditions. The database is the source of truth."""
+"""Durable state: users, videos, their work items, renditions and deliveries, the blocklist.
+
+The database is the source of truth.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain.states import State
 from app.extensions import db
-from app.states import State
 
 
 def utcnow() -> datetime:
@@ -95,7 +98,10 @@ class Video(db.Model):
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="video", cascade="all, delete-orphan", order_by="Delivery.created_at"
     )
-    content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/content.py
+    work_items: Mapped[list[WorkItem]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", order_by="WorkItem.number"
+    )
+    content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/domain/content.py
         back_populates="video", cascade="all, delete-orphan", order_by="ContentMatch.matched_at"
     )
 
@@ -111,9 +117,25 @@ class Video(db.Model):
     def largest_rendition(self) -> Rendition | None:
         return self.renditions[-1] if self.renditions else None
 
-    def advance(self, fraction: float) -> None:
-        """Progress only grows, and reaches 1.0 only with `ready`."""
-        self.status = max(self.status or 0.0, min(fraction, 0.99))
+
+
+class WorkItem(db.Model):
+    """One piece of a video's conversion, run as one RQ job (see app/domain/plan.py)."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (UniqueConstraint("video_id", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # what its job does: `whole` (the video in one go)
+    number: Mapped[int] = mapped_column(default=0)  # its place in the plan, from 0
+    weight: Mapped[float] = mapped_column(default=1.0)  # its share of the video's work; a plan's add up to 1
+    progress: Mapped[float] = mapped_column(default=0.0)  # 0..1 of its own work, mirrored from its job
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    video: Mapped[Video] = relationship(back_populates="work_items")
 
 
 class Rendition(db.Model):
@@ -188,7 +210,7 @@ class BlocklistHash(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("blocklist_entries.id", ondelete="CASCADE"), index=True)
-    hash: Mapped[str] = mapped_column(String(64), index=True)  # 256 bits, 64 hex digits (jobs/fingerprint.py)
+    hash: Mapped[str] = mapped_column(String(64), index=True)  # 256 bits, 64 hex digits (media/fingerprint.py)
 
     entry: Mapped[BlocklistEntry] = relationship(back_populates="hashes")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.media import media_url
-from app.models import Delivery, Video
-from app.states import State
-from app.storage import get_storage
+from app.domain.models import Delivery, Video
+from app.domain.states import State
+from app.platform.links import media_url
+from app.platform.storage import get_storage
 
 
 def iso(moment) -> str | None:

@@ -11,14 +11,13 @@ from datetime import timedelta
 import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from app import notifications
+from app.domain import notifications, plan, videos
+from app.domain.models import Video, utcnow
+from app.domain.states import State
 from app.extensions import db
-from app.models import Video, utcnow
-from app.queueing import QUEUE_NAMES, enqueue_conversion, get_redis, job_id, publish_change, rq_name
-from app.states import State
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +25,6 @@ LOCK_KEY = "conveyor:recovery"
 ALIVE_PREFIX = "conveyor:alive:"
 ALIVE_SECONDS = 25
 GRACE = timedelta(seconds=30)  # a video just uploaded may not be enqueued yet
-LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 def mark_alive(connection: redis.Redis, worker_name: str) -> None:
@@ -42,22 +40,10 @@ def hand_back(connection: redis.Redis, queue: Queue, job: Job, execution_id: str
     if execution_id:  # if we stop between these two lines, `_forgotten` enqueues the video again
         connection.zrem(StartedJobRegistry(queue=queue).key, f"{job.id}:{execution_id}")
     queue.enqueue_job(job, at_front=True)
-    if job.args:
-        requeue_video(job.args[0])
+    video = db.session.get(Video, job.args[0]) if job.args else None
+    if video is not None:
+        videos.requeue(video)
     log.warning("job %s handed back to queue %s", job.id, queue.name)
-
-
-def requeue_video(video_id: str) -> None:
-    """A `processing` video whose job went back to the queue is `queued` again, and live pages hear it."""
-    changed = db.session.execute(
-        db.update(Video)
-        .where(Video.id == video_id, Video.state == State.PROCESSING.value)
-        .values(state=State.QUEUED.value)
-    ).rowcount
-    db.session.commit()
-    if changed:
-        status = db.session.scalar(db.select(Video.status).where(Video.id == video_id)) or 0.0
-        publish_change(get_redis(), video_id, State.QUEUED.value, status)
 
 
 def recover(connection: redis.Redis, queues: list[Queue]) -> None:
@@ -84,26 +70,20 @@ def _orphans(connection: redis.Redis, queue: Queue) -> None:
 
 
 def _forgotten(connection: redis.Redis) -> None:
-    """Videos the database says are waiting or running, with no live job in Redis."""
+    """Videos the database says are waiting or running, with work items no live job will run."""
     cutoff = utcnow() - GRACE
     waiting = db.session.scalars(
         db.select(Video).where(
             Video.state.in_([State.QUEUED.value, State.PROCESSING.value]), Video.updated_at < cutoff
         )
     ).all()
-    ours = {rq_name(role) for role in QUEUE_NAMES}
     for video in waiting:
-        try:
-            job = Job.fetch(job_id(video.id), connection=connection)
-            # a job left in a queue of another name (before an upgrade renamed them) is one no worker takes
-            status = job.get_status() if job.origin in ours else None
-        except NoSuchJobError:
-            status = None
-        if status in LIVE_JOB_STATES:
+        missing = plan.missing_items(video, connection)
+        if not missing:
             continue
-        log.warning("video %s has no live job (%s); enqueueing it again", video.id, status)
-        video.state = State.QUEUED.value
-        video.updated_at = utcnow()
-        db.session.commit()
-        publish_change(connection, video.id, video.state, video.status)
-        enqueue_conversion(video.id)
+        log.warning("video %s has %d work item(s) no live job runs; enqueueing them again", video.id, len(missing))
+        if not videos.requeue(video):  # a queued one stays queued: touch it, so the grace starts afresh
+            video.updated_at = utcnow()
+            db.session.commit()
+        for item in missing:
+            plan.enqueue_item(item)

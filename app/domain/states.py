@@ -1,4 +1,7 @@
-"""The video lifecycle: queued -> processing -> ready | failed | rejected; cancelled."""
+"""The video lifecycle, declared once: queued -> processing -> ready | failed | rejected; cancelled.
+
+`app.domain.videos.move` is the only writer of a video's state, and it allows only these moves.
+"""
 
 from __future__ import annotations
 
@@ -20,3 +23,20 @@ class State(StrEnum):
 
 FINAL_STATES = frozenset({State.READY, State.FAILED, State.REJECTED, State.CANCELLED})
 CANCELLABLE_STATES = frozenset({State.QUEUED, State.PROCESSING})
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    # failed from queued: its job broke before it could start, with no attempt left
+    State.QUEUED: frozenset({State.PROCESSING, State.CANCELLED, State.FAILED}),
+    # back to queued: handed back on a restart, or its worker died; processing again: a new attempt
+    State.PROCESSING: frozenset(
+        {State.QUEUED, State.PROCESSING, State.READY, State.FAILED, State.REJECTED, State.CANCELLED}
+    ),
+    State.FAILED: frozenset({State.PROCESSING}),  # an operator retried its failed job from /rq
+    State.REJECTED: frozenset({State.QUEUED}),  # an admin released it after review
+    State.READY: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+
+
+def allowed(source: State, target: State) -> bool:
+    return target in TRANSITIONS[source]

@@ -7,9 +7,10 @@ from flask import flash, g, make_response, redirect, render_template, request, s
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import accounts, ratelimit
+from app import ratelimit
+from app.domain import accounts
+from app.domain.models import User
 from app.extensions import db
-from app.models import User
 from app.pages import blueprint
 from app.pages.forms import ChangePasswordForm, LoginForm
 from app.pages.security import safe_next

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from app.accounts import MAX_PASSWORD, password_problem
+from app.domain.accounts import MAX_PASSWORD, password_problem
 
 
 class LoginForm(FlaskForm):

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app import content
+from app.domain import content
 from app.pages import blueprint
 
 

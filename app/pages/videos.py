@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.domain.models import Video
+from app.domain.presenters import video_json
+from app.domain.states import CANCELLABLE_STATES, State
 from app.extensions import db
-from app.models import Video
 from app.pages import blueprint
 from app.pages.security import PAGE_POLICY
-from app.presenters import video_json
-from app.states import CANCELLABLE_STATES, State
-from app.storage import StorageError, get_storage
+from app.platform.storage import StorageError, get_storage
 
 LIST_LIMIT = 100
 

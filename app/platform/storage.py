@@ -129,7 +129,7 @@ def from_url(url: str, endpoint_url: str | None = None) -> Storage:
     if parsed.scheme in ("", "file"):
         return LocalStorage(parsed.path if parsed.scheme else url)
     if parsed.scheme == "s3":
-        from app.s3 import S3Storage
+        from app.platform.s3 import S3Storage
 
         if not parsed.netloc:
             raise RuntimeError("STORAGE_URL: s3://bucket/prefix needs a bucket")

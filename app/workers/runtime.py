@@ -16,10 +16,10 @@ from flask import Flask
 from redis.exceptions import RedisError
 from rq import Worker
 
-from app import recovery
+from app.domain import recovery
 from app.extensions import db
-from app.queueing import QUEUE_NAMES, check_eviction_policy, connect, rq_name
-from jobs import shutdown
+from app.platform.queueing import QUEUE_NAMES, check_eviction_policy, connect, rq_name
+from app.workers import shutdown
 
 log = logging.getLogger(__name__)
 

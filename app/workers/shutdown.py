@@ -16,3 +16,7 @@ def request() -> None:
 
 def requested() -> bool:
     return _requested
+
+
+class HandOff(Exception):
+    """Raised in a job when the worker is shutting down: the job goes back to its queue."""

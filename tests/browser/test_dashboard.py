@@ -6,7 +6,7 @@ import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from app.queueing import rq_name
+from app.platform.queueing import rq_name
 from tests.browser.conftest import wait_until
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.binaries import find
+from media.binaries import find
 from tests.conftest import free_port
 from tests.hostile import (
     avi_claiming,

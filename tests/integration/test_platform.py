@@ -93,7 +93,7 @@ def test_tls_redis_with_a_self_signed_certificate(tmp_path, clips):
 
 
 def test_certificates_are_verified_unless_told_otherwise(tmp_path, monkeypatch):
-    from app.queueing import connect
+    from app.platform.queueing import connect
 
     self_signed = TlsRedisServer(tmp_path / "self")
     ca = make_ca(tmp_path / "ca")

@@ -13,7 +13,7 @@ import redis
 import requests
 from rq import Worker
 
-from app.binaries import find
+from media.binaries import find
 from tests.conftest import RedisServer, free_port
 from tests.stack import ROOT, dyno_processes
 

@@ -8,9 +8,9 @@ from flask_migrate import upgrade
 from rq import SimpleWorker
 
 from app import create_app
+from app.domain.models import User
 from app.extensions import db
-from app.models import User
-from app.queueing import QUEUE_NAMES
+from app.platform.queueing import QUEUE_NAMES
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
+from app.domain.models import Video
 from app.extensions import db
-from app.models import Video
-from app.storage import get_storage
+from app.platform.storage import get_storage
 from tests.unit.conftest import upload
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.models import Video
 from app.extensions import db
-from app.models import Video
 from tests.unit.test_pages import csrf_token, log_in
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from app.config import parse_match_distance
-from app.content import REJECTED_MESSAGE
+from app.domain.content import REJECTED_MESSAGE
+from app.domain.models import BlocklistEntry, ContentMatch, Video
 from app.extensions import db
-from app.models import BlocklistEntry, ContentMatch, Video
-from app.storage import get_storage
-from jobs import fingerprint
+from app.platform.storage import get_storage
+from media import fingerprint
 from tests.blocked import content_media  # noqa: F401  (a fixture)
 from tests.unit.conftest import upload
 from tests.unit.test_pages import log_in

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from app.domain.models import User, Video
 from app.extensions import db
 from app.live import Hub
-from app.models import User, Video
-from app.queueing import publish_change
+from app.platform.queueing import publish_change
 
 
 class Stream:

@@ -9,10 +9,10 @@ import io
 
 import pytest
 
+from app.domain.models import Video
 from app.extensions import db
-from app.models import Video
-from app.queueing import get_queue
-from app.storage import get_storage
+from app.platform.queueing import get_queue
+from app.platform.storage import get_storage
 from tests.unit.conftest import upload
 
 

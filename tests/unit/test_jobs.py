@@ -7,10 +7,10 @@ from pathlib import Path
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from app.domain.models import Video
+from app.domain.plan import cancel_key, job_id
 from app.extensions import db
-from app.models import Video
-from app.queueing import cancel_key, job_id
-from app.storage import get_storage
+from app.platform.storage import get_storage
 from jobs.convert import conversion_failed
 from tests.media import streams
 from tests.unit.conftest import upload

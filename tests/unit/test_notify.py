@@ -17,10 +17,10 @@ from rq.registry import ScheduledJobRegistry
 
 from app import create_app
 from app.config import DEFAULT_NOTIFY_RETRY_INTERVALS, parse_intervals
+from app.domain.models import Delivery, User, Video, utcnow
+from app.domain.notifications import job_id, notify_final, requeue_forgotten, retry_policy
 from app.extensions import db
-from app.models import Delivery, User, Video, utcnow
-from app.notifications import job_id, notify_final, requeue_forgotten, retry_policy
-from jobs.mailer import MailConfigError, MailServer
+from app.platform.mailer import MailConfigError, MailServer
 from jobs.notify import RETRY, classify, compose, sign
 from tests.receivers import HttpReceiver, MailReceiver
 from tests.unit.conftest import upload
@@ -173,7 +173,7 @@ def test_a_4xx_answer_stops_at_once(app, client, make_user, receiver, loopback_a
     assert delivery["status"] == "failed" and delivery["attempt_count"] == 1
     assert delivery["attempts"][0]["http_status"] == 410 and delivery["attempts"][0]["error"].startswith("HTTP 410")
     assert len(delivery["attempts"][0]["error"]) <= 200  # the receiver's long body is not kept
-    assert ScheduledJobRegistry("high", connection=app.extensions["redis"]).get_job_ids() == []
+    assert ScheduledJobRegistry(queue=app.extensions["queues"]["high"]).get_job_ids() == []
 
 
 def test_a_5xx_answer_is_tried_again_after_the_first_pause(
@@ -191,7 +191,7 @@ def test_a_5xx_answer_is_tried_again_after_the_first_pause(
     db.session.expire_all()
     next_at = db.session.get(Delivery, recorded.id).next_attempt_at
     assert before + timedelta(seconds=55) <= next_at <= utcnow() + timedelta(seconds=65)
-    assert ScheduledJobRegistry("high", connection=app.extensions["redis"]).get_job_ids() == [job_id(recorded.id)]
+    assert ScheduledJobRegistry(queue=app.extensions["queues"]["high"]).get_job_ids() == [job_id(recorded.id)]
 
 
 def test_with_no_attempt_left_the_delivery_fails(app, client, make_user, receiver, loopback_allowed, run_jobs):

@@ -6,8 +6,8 @@ import fakeredis
 import pytest
 
 from app import create_app
+from app.domain.models import Video
 from app.extensions import db
-from app.models import Video
 from tests.unit.conftest import upload
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from app.domain.models import Rendition, Video
 from app.extensions import db
-from app.models import Rendition, Video
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from jobs import safe_http
-from jobs.safe_http import Refused, post
+from app.platform import safe_http
+from app.platform.safe_http import Refused, post
 
 PUBLIC = "93.184.216.34"
 

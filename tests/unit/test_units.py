@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from app.config import database_url, parse_renditions
-from app.errors import ApiError
-from app.uploads import clean_filename, container_of
-from jobs.probe import MediaInfo
-from jobs.progress import Progress
-from jobs.transcode import plan
+from app.domain.errors import Refused
+from app.domain.ingest import clean_filename, container_of
+from app.workers.progress import Progress
+from media.ladder import plan
+from media.probe import MediaInfo
 
 
 def test_postgres_urls_from_add_ons_are_accepted():
@@ -37,17 +36,17 @@ def info(width: int, height: int) -> MediaInfo:
 
 
 def test_ladder_never_goes_above_the_source():
-    targets = plan(info(1280, 720), [360, 720, 1080], Path("/w"))
+    targets = plan(info(1280, 720), [360, 720, 1080])
     assert [(t.name, t.width, t.height) for t in targets] == [("360p", 640, 360), ("720p", 1280, 720)]
 
 
 def test_small_source_still_gets_one_rendition_at_its_own_size():
-    targets = plan(info(320, 181), [360, 720], Path("/w"))
+    targets = plan(info(320, 181), [360, 720])
     assert [(t.name, t.width, t.height) for t in targets] == [("180p", 318, 180)]
 
 
 def test_portrait_keeps_aspect_with_even_width():
-    targets = plan(info(1080, 1920), [360, 720], Path("/w"))
+    targets = plan(info(1080, 1920), [360, 720])
     assert [(t.width, t.height) for t in targets] == [(202, 360), (404, 720)]
     assert all(t.width % 2 == 0 for t in targets)
 
@@ -94,7 +93,7 @@ def test_container_sniffing(head, kind):
     ],
 )
 def test_a_filename_that_is_not_a_bare_name_is_refused(raw, refusal):
-    with pytest.raises(ApiError, match=re.escape(refusal)):
+    with pytest.raises(Refused, match=re.escape(refusal)):
         clean_filename(raw)
 
 

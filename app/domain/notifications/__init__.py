@@ -14,10 +14,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.models import Delivery, Video, utcnow
+from app.domain.states import State
 from app.extensions import db
-from app.models import Delivery, Video, utcnow
-from app.queueing import get_queue
-from app.states import State
+from app.platform.queueing import get_queue
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +94,15 @@ def retry_policy() -> Retry | None:
 
 def enqueue_delivery(delivery_id: str) -> Job:
     """Only the delivery's id goes into the job: no URL, address or secret reaches Redis or /rq."""
-    from jobs.notify import deliver, delivery_failed
-
     return get_queue(QUEUE).enqueue(
-        deliver,
+        "jobs.notify.deliver",
         delivery_id,
         job_id=job_id(delivery_id),
         job_timeout=JOB_TIMEOUT,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         retry=retry_policy(),
-        on_failure=Callback(delivery_failed),
+        on_failure=Callback("jobs.notify.delivery_failed"),
         description=f"deliver notification {delivery_id}",
     )
 

@@ -1,0 +1,81 @@
+"""What one decode of the source turns into. Each kind of output builds its own branch of the
+ffmpeg graph from a copy of the decoded picture (and the source's audio): a new kind of output is
+one more class here, not another branch in the command builder."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+
+from media import fingerprint
+from media.ladder import Rung
+from media.probe import MediaInfo
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    preset: str = "veryfast"  # libx264's
+    crf: int = 23
+    audio_bitrate: str = "128k"
+
+
+class Output(ABC):
+    path: Path
+
+    @abstractmethod
+    def build(self, picture, audio):
+        """The ffmpeg-python output node for this file, from a split branch of the picture and the
+        source's audio stream (None when it has none)."""
+
+
+@dataclass(frozen=True)
+class Mp4Rendition(Output):
+    """H.264 + AAC in MP4 with faststart, at one rung of the ladder."""
+
+    rung: Rung
+    path: Path
+    settings: EncodeSettings = EncodeSettings()
+
+    def build(self, picture, audio):
+        picture = picture.filter("scale", self.rung.width, self.rung.height).filter("setsar", 1)
+        streams = [picture] if audio is None else [picture, audio]
+        sound = {} if audio is None else {"acodec": "aac", "audio_bitrate": self.settings.audio_bitrate, "ac": 2}
+        return ffmpeg.output(
+            *streams, str(self.path), f="mp4", vcodec="libx264", preset=self.settings.preset, crf=self.settings.crf,
+            pix_fmt="yuv420p", movflags="+faststart", map_metadata=-1, **sound,
+        )
+
+
+@dataclass(frozen=True)
+class Poster(Output):
+    """One JPEG frame at `at` seconds, at the size of a rung."""
+
+    path: Path
+    rung: Rung
+    at: float
+
+    @classmethod
+    def of(cls, info: MediaInfo, rung: Rung, path: Path, wanted_at: float) -> Poster:
+        """A poster `wanted_at` seconds in, but never past the middle of a short video."""
+        return cls(path, rung, max(0.0, min(wanted_at, info.duration / 2)))
+
+    def build(self, picture, audio):
+        still = (
+            picture.filter("select", f"gte(t,{self.at:.3f})")
+            .filter("scale", self.rung.width, self.rung.height)
+            .filter("setsar", 1)
+        )
+        return ffmpeg.output(still, str(self.path), f="image2", vcodec="mjpeg", vframes=1, **{"q:v": 3})
+
+
+@dataclass(frozen=True)
+class FrameSamples(Output):
+    """Small gray frames, a few a second, as raw bytes: what the content check hashes."""
+
+    path: Path
+
+    def build(self, picture, audio):
+        return ffmpeg.output(fingerprint.filter_chain(picture), str(self.path), f="rawvideo")
