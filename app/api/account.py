@@ -6,7 +6,7 @@ import re
 
 from flask import jsonify, request
 
-from app.api import blueprint
+from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
 from app.domain.ingest import check_callback_url
 from app.domain.models import User, new_webhook_secret

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from flask import Response, current_app, stream_with_context
 
-from app.api import blueprint
+from app.api.blueprint import blueprint
 from app.api.videos import own_video
 from app.auth import token_required
 from app.domain import plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from app.api import blueprint
+from app.api.blueprint import blueprint
 
 
 def _ref(name: str) -> dict:

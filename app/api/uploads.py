@@ -11,7 +11,7 @@ import secrets
 
 from flask import current_app, jsonify
 
-from app.api import blueprint
+from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
 from app.domain import ingest
 

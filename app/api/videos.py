@@ -7,7 +7,7 @@ import re
 from flask import jsonify, request
 from sqlalchemy.orm import selectinload
 
-from app.api import blueprint
+from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
 from app.domain import ingest, plan, videos
 from app.domain.models import Video

@@ -7,6 +7,9 @@ from app.domain.states import State
 from app.platform.links import media_url
 from app.platform.storage import get_storage
 
+# what an attempt's code is, by the kind of delivery
+CODE_FIELDS = {"callback": "http_status", "email": "smtp_code"}
+
 
 def iso(moment) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
@@ -45,7 +48,7 @@ def video_json(video: Video, live: float | None = None) -> dict:
 
 def delivery_json(delivery: Delivery) -> dict:
     """A callback or e-mail about the video, with every attempt made so far."""
-    code = "http_status" if delivery.kind == "callback" else "smtp_code"
+    code = CODE_FIELDS.get(delivery.kind, "code")
     return {
         "id": delivery.id,
         "kind": delivery.kind,

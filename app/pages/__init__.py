@@ -1,10 +1,9 @@
 """The pages people use in a browser: log in, upload, watch their videos convert."""
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-blueprint = Blueprint("pages", __name__)
-
-from app.pages import account, review, security, videos  # noqa: E402,F401  (registers the routes)
+from app.pages import account, review, security, videos  # noqa: F401  (registers the routes)
+from app.pages.blueprint import blueprint
 
 
 def init_app(app: Flask) -> None:

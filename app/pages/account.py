@@ -11,7 +11,7 @@ from app import ratelimit
 from app.domain import accounts
 from app.domain.models import User
 from app.extensions import db
-from app.pages import blueprint
+from app.pages.blueprint import blueprint
 from app.pages.forms import ChangePasswordForm, LoginForm
 from app.pages.security import safe_next
 

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app.domain import content
-from app.pages import blueprint
+from app.pages.blueprint import blueprint
 
 
 def admin_required(view):

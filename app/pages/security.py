@@ -32,7 +32,7 @@ PAGE_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from app.api import blueprint as api
+    from app.api.blueprint import blueprint as api
 
     hops = app.config["PROXY_HOPS"]
     if hops > 0:

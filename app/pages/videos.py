@@ -11,7 +11,7 @@ from app.domain.models import Video
 from app.domain.presenters import video_json
 from app.domain.states import CANCELLABLE_STATES, State
 from app.extensions import db
-from app.pages import blueprint
+from app.pages.blueprint import blueprint
 from app.pages.security import PAGE_POLICY
 from app.platform.storage import StorageError, get_storage
 

@@ -19,9 +19,11 @@ from app import create_app
 from app.config import DEFAULT_NOTIFY_RETRY_INTERVALS, parse_intervals
 from app.domain.models import Delivery, User, Video, utcnow
 from app.domain.notifications import job_id, notify_final, requeue_forgotten, retry_policy
+from app.domain.notifications.callback import classify, sign
+from app.domain.notifications.channels import RETRY
+from app.domain.notifications.email import compose
 from app.extensions import db
 from app.platform.mailer import MailConfigError, MailServer
-from jobs.notify import RETRY, classify, compose, sign
 from tests.receivers import HttpReceiver, MailReceiver
 from tests.unit.conftest import upload
 

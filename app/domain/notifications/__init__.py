@@ -1,10 +1,10 @@
-"""Who is told when a video ends, and queueing that on `high`: deliveries are recorded first, then sent."""
+"""Who is told when a video ends, and queueing that on `high`: deliveries are recorded first, then
+sent, each through the channel of its kind (CHANNELS: a signed callback, an e-mail)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from enum import StrEnum
 
 from flask import current_app
 from redis import Redis
@@ -14,7 +14,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.models import Delivery, Video, utcnow
+from app.domain.models import Delivery, DeliveryAttempt, Video, utcnow
+from app.domain.notifications.callback import CallbackChannel
+from app.domain.notifications.channels import RETRY, Channel, Outcome, Status, UnknownChannel
+from app.domain.notifications.email import EmailChannel
 from app.domain.states import State
 from app.extensions import db
 from app.platform.queueing import get_queue
@@ -31,19 +34,15 @@ EVENTS = {
     State.REJECTED: "video.rejected",
     State.CANCELLED: "video.cancelled",
 }
-MAIL_STATES = frozenset({State.READY, State.FAILED, State.REJECTED})  # not what the uploader did themselves
+CHANNELS: dict[str, Channel] = {channel.kind: channel for channel in (CallbackChannel(), EmailChannel())}
 
 
-class Kind(StrEnum):
-    CALLBACK = "callback"
-    EMAIL = "email"
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"  # a final no from the receiver, or no attempt left
-    REFUSED = "refused"  # Conveyor does not send there: no connection was made
+def channel(kind: str) -> Channel:
+    """The channel that sends deliveries of `kind`; an unknown kind is an error, never a guess."""
+    try:
+        return CHANNELS[kind]
+    except KeyError:
+        raise UnknownChannel(f"no notification channel {kind!r}; there are {', '.join(sorted(CHANNELS))}") from None
 
 
 def job_id(delivery_id: str) -> str:
@@ -67,16 +66,10 @@ def record(video: Video) -> list[Delivery]:
     event = EVENTS.get(state)
     if event is None:
         return []
-    owner = video.owner
-    wanted = []
-    url = video.callback_url or owner.callback_url
-    if url:
-        wanted.append((Kind.CALLBACK, url))
-    if owner.email and state in MAIL_STATES and current_app.config["MAIL_URL"]:
-        wanted.append((Kind.EMAIL, owner.email))
+    wanted = [(kind, target) for kind, one in CHANNELS.items() if (target := one.target(video, state))]
     made = []
     for kind, target in wanted:
-        delivery = Delivery(video_id=video.id, kind=kind.value, event=event, target=target)
+        delivery = Delivery(video_id=video.id, kind=kind, event=event, target=target)
         db.session.add(delivery)
         try:
             db.session.commit()
@@ -125,3 +118,14 @@ def requeue_forgotten(connection: Redis, grace: timedelta = timedelta(seconds=30
         enqueue_delivery(delivery_id)
         count += 1
     return count
+
+
+def record_attempt(delivery: Delivery, outcome: Outcome) -> None:
+    """Write one attempt into the delivery's log; a final outcome ends the delivery."""
+    delivery.attempts += 1
+    delivery.log.append(DeliveryAttempt(number=delivery.attempts, at=utcnow(), code=outcome.code, error=outcome.error))
+    delivery.next_attempt_at = None
+    if outcome.status != RETRY:
+        delivery.status = outcome.status
+        delivery.finished_at = utcnow()
+    db.session.commit()
