@@ -1,4 +1,9 @@
-"""Conveyor: a video conversion service on Flask, RQ and Redis."""
+"""Conveyor: a video conversion service on Flask, RQ and Redis. This package is the Flask side;
+its `domain`, `platform` and `workers` packages are the layers beneath (see the README's Layout).
+
+Nothing is imported at module level but the settings, so that a job process importing the domain
+loads no web code.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from app import config as settings
-from app.unread_body import UnreadBodyGuard
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.health import blueprint as health
     from app.metrics import blueprint as metrics
     from app.platform import queueing, storage
+    from app.unread_body import UnreadBodyGuard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))

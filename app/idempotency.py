@@ -18,6 +18,6 @@ def idempotency_key() -> str | None:
     raw = request.headers.get(HEADER)
     if raw is None:
         return None
-    if not _KEY.match(raw):
+    if not _KEY.fullmatch(raw):
         raise ApiError(400, f"`{HEADER}` must be 1 to {MAX_KEY} visible ASCII characters, e.g. a UUID.")
     return raw

@@ -36,7 +36,8 @@ PRODUCTION = {
 class Running:
     """`with Running(workers=1) as run:` a migrated stack with a user, torn down on exit."""
 
-    def __init__(self, workers: int = 1, web: bool = True, **settings: str):
+    def __init__(self, workers: int = 1, web: bool = True, root: Path | None = None, **settings: str):
+        self.root = root  # another tree's code (a baseline), or this one
         self.workers = workers
         self.web = web
         self.settings = {**PRODUCTION, **settings}
@@ -51,7 +52,10 @@ class Running:
         self.redis = RedisServer(self.folder)
         self.redis.start()
         # the job's temporary folder goes where the benchmark can watch it
-        self.stack = Stack(self.folder, self.redis.url, free_port(), TMPDIR=str(self.folder / "tmp"), **self.settings)
+        self.stack = Stack(
+            self.folder, self.redis.url, free_port(), **({"root": self.root} if self.root else {}),
+            TMPDIR=str(self.folder / "tmp"), **self.settings,
+        )
         self.stack.migrate()
         self.session = self.stack.create_user("bench")
         if self.web:

@@ -23,7 +23,7 @@ from bench.common import Figure, clip, log, main, median, scratch
 from bench.harness import ProcessTimeline, Running, cpu_seconds, descendants
 from media.binaries import find
 
-NICENESS = 10  # what jobs/sandbox.limits gives ffmpeg
+NICENESS = 10  # what media/sandbox.limits gives ffmpeg
 HEIGHTS = (360, 720, 1080)
 GOAL = 1.05
 

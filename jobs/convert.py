@@ -43,11 +43,10 @@ def convert_video(video_id: str) -> dict | Retry:
     if plan.cancel_requested(video_id):
         videos.cancel(video)
         return {"video": video_id, "state": State.CANCELLED.value}
+    item = plan.items_of(video)[0]
+    plan.start_item(item)  # committed with the move, or not at all
     if not videos.move(video, State.PROCESSING):
         return {"video": video_id, "skipped": True}  # cancelled or deleted that very moment
-    item = plan.items_of(video)[0]
-    plan.start_item(item)
-    db.session.commit()
     try:
         conversion.convert_whole(video, item, Progress(_mirror(video_id, item)), lambda: _check_stop(video_id))
     except BadMedia as exc:

@@ -19,7 +19,8 @@ FINAL = {"ready", "failed", "rejected", "cancelled"}
 
 
 class Stack:
-    def __init__(self, workdir: Path, redis_url: str, port: int, **settings: str):
+    def __init__(self, workdir: Path, redis_url: str, port: int, root: Path = ROOT, **settings: str):
+        self.root = root  # the tree whose code runs: this one, or another (a benchmark's baseline)
         self.workdir = workdir
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -48,7 +49,7 @@ class Stack:
     def flask(self, *args: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "app", *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120,
         )
         if done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed: {done.stderr[-2000:]}")
@@ -83,7 +84,7 @@ class Stack:
         log = open(self.workdir / "web.log", "ab")  # noqa: SIM115  (closed with the process)
         self.web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:create_app()", "--config", "gunicorn.conf.py"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
         self.wait_healthy()
@@ -103,7 +104,7 @@ class Stack:
         log = open(self.workdir / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "worker.py", *args],
-            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.root, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
         self.workers.append(process)
@@ -115,7 +116,8 @@ class Stack:
         name = "web.log" if kind == "web" else f"worker-{len(self.workers)}.log"
         log = open(self.workdir / name, "ab")  # noqa: SIM115
         process = subprocess.Popen(  # noqa: S602  (a Procfile line is a shell command)
-            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            command, shell=True, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         if kind == "web":

@@ -60,7 +60,7 @@ def from_direct_upload(
 ) -> Video:
     """An object the owner posted straight to the bucket with a form from `POST /api/uploads`."""
     storage = direct_upload_storage()
-    match = _UPLOAD_KEY.match(upload_key) if isinstance(upload_key, str) else None
+    match = _UPLOAD_KEY.fullmatch(upload_key) if isinstance(upload_key, str) else None
     if match is None or int(match.group(1)) != owner.id:
         raise Refused(400, "`upload_key` is not an upload of yours; ask POST /api/uploads for one.")
     size = storage.size(upload_key)

@@ -18,7 +18,7 @@ class StorageError(Exception):
 
 
 def check_key(key: str) -> str:
-    if not _KEY.match(key) or ".." in key.split("/"):
+    if not _KEY.fullmatch(key) or ".." in key.split("/"):
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 
