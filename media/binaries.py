@@ -25,6 +25,8 @@ def find(program: str) -> str:
     found = shutil.which(program)
     if found:
         return found
+    if program not in _WHEELS:
+        raise MissingProgram(f"{program} not found: install it, or put it on PATH")
     package, inner = _WHEELS[program]
     spec = importlib.util.find_spec(package)
     if spec and spec.origin:

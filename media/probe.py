@@ -102,9 +102,9 @@ def _interpret(report: dict) -> MediaInfo:
             raise BadMedia("The file holds sound only, no video. Conveyor converts videos.")
         raise BadMedia("The file has no video stream.")
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    width = _display_width(video, width, height)  # the stored picture's shape first, then its turn
     if _rotation(video) in (90, 270):
         width, height = height, width
-    width = _display_width(video, width, height)
     duration = _float(fmt.get("duration")) or _float(video.get("duration"))
     return MediaInfo(
         demuxer=demuxer.split(",")[0],
@@ -124,7 +124,7 @@ def _enforce(info: MediaInfo, report: dict, lim: Limits) -> None:
     if info.duration <= 0:
         raise BadMedia("The video has no duration; the file may be damaged or empty.")
     if info.duration > lim.max_duration:
-        raise BadMedia(f"The video is longer than the limit of {lim.max_duration / 60:.0f} minutes.")
+        raise BadMedia(f"The video is longer than the limit of {span(lim.max_duration)}.")
     _enforce_size(info.width, info.height, lim)
     if info.frame_rate > lim.max_frame_rate:
         raise BadMedia(f"The frame rate is {info.frame_rate:.0f} fps; the limit is {lim.max_frame_rate:.0f}.")
@@ -168,6 +168,15 @@ def _display_width(stream: dict, width: int, height: int) -> int:
     """Apply a non-square sample aspect ratio so the picture keeps its shape."""
     sar = _rate(stream.get("sample_aspect_ratio"), sep=":")
     return round(width * sar) if sar and abs(sar - 1) > 0.01 else width
+
+
+def span(seconds: float) -> str:
+    """`14400` -> "4 hours", `90` -> "90 seconds": a limit as a person would say it, never rounded."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 def _float(value) -> float:

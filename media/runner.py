@@ -67,13 +67,16 @@ def run(
                 if value > done_us:
                     done_us, last_change = value, now
                     on_progress(min(1.0, done_us / 1e6 / duration) if duration > 0 else 0.0)
+            elif line == b"progress=end" and done_us < duration * 1e6:  # its last report may name a short
+                done_us, last_change = int(duration * 1e6), now  # output's time (the poster's): it is all done
+                on_progress(1.0)
             if now - last_check >= POLL_SECONDS:  # ffmpeg writes dozens of lines a second; Redis needs no more
                 check()
                 last_check = now
             if now - started > timeout:
-                raise Stalled(f"the conversion took longer than its limit of {timeout:.0f} s")
+                raise Stalled(f"the conversion took longer than its limit of {timeout:g} s")
             if now - last_change > stall_seconds:
-                raise Stalled(f"ffmpeg made no progress for {stall_seconds:.0f} s")
+                raise Stalled(f"ffmpeg made no progress for {stall_seconds:g} s")
         code = process.wait()
     finally:
         _stop(process)
