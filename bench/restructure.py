@@ -27,6 +27,10 @@ BASELINE = "bace1d5"  # main before the layers (its next commit carried the firs
 # the HTTPS guard and app/unread_body.py, which cost a request without a body nothing
 KEYS = {
     "ready": ("upload to ready", "s"),
+    "upload": ("upload (POST until 202)", "s"),
+    "dispatch": ("enqueue until the job starts", "s"),
+    "ffmpeg": ("ffmpeg inside the job, wall", "s"),
+    "ffmpeg_cpu": ("ffmpeg inside the job, CPU", "s"),
     "cpu_horse": ("CPU: the work horse (the job's Python)", "s"),
     "cpu_worker": ("CPU: worker.py and its scheduler", "s"),
     "cpu_web": ("CPU: gunicorn (upload, API polls 4/s)", "s"),
