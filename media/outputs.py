@@ -160,8 +160,22 @@ def _hls_muxer(folder: Path, first_segment: int) -> dict:
     }
 
 
+class HlsMedia(Output):
+    """An HLS media playlist in its own folder: its playlist, its init segment, its fMP4 segments."""
+
+    folder: Path
+
+    @property
+    def path(self) -> Path:
+        return self.folder / PLAYLIST
+
+    @property
+    def init_segment(self) -> Path:
+        return self.folder / INIT_SEGMENT
+
+
 @dataclass(frozen=True)
-class HlsRung(Output):
+class HlsRung(HlsMedia):
     """One video rung of the HLS ladder: H.264 in ~4 s fMP4 segments with its own playlist, no audio.
 
     IDR frames are forced every GOP_SECONDS of the source's clock, and x264 makes no other keyframe
@@ -182,14 +196,6 @@ class HlsRung(Output):
     @classmethod
     def of(cls, info: MediaInfo, rung: Rung, root: Path, settings: EncodeSettings = EncodeSettings()) -> HlsRung:
         return cls(rung, root / rung.name, min(info.frame_rate, MAX_FRAME_RATE), settings)
-
-    @property
-    def path(self) -> Path:
-        return self.folder / PLAYLIST
-
-    @property
-    def init_segment(self) -> Path:
-        return self.folder / INIT_SEGMENT
 
     @property
     def max_rate(self) -> int:
@@ -224,7 +230,7 @@ class HlsRung(Output):
 
 
 @dataclass(frozen=True)
-class HlsAudio(Output):
+class HlsAudio(HlsMedia):
     """The source's audio, encoded once for the whole ladder: AAC stereo in ~4 s fMP4 segments, its own
     playlist, the audio group every video rung of the master playlist names."""
 
@@ -234,14 +240,6 @@ class HlsAudio(Output):
     folder: Path  # <root>/audio
     settings: EncodeSettings = EncodeSettings()
     first_segment: int = 1
-
-    @property
-    def path(self) -> Path:
-        return self.folder / PLAYLIST
-
-    @property
-    def init_segment(self) -> Path:
-        return self.folder / INIT_SEGMENT
 
     @property
     def bitrate(self) -> int:

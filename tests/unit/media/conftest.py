@@ -64,3 +64,18 @@ def conversion(source, tmp_path_factory) -> Conversion:
 @pytest.fixture(scope="session")
 def silent_conversion(silent_source, tmp_path_factory) -> Conversion:
     return convert(silent_source, tmp_path_factory.mktemp("converted-silent"))
+
+
+@pytest.fixture(scope="module")
+def converted(clips, tmp_path_factory):
+    """One HLS conversion of a clip with sound, shared by a module's tests (tests/unit/media/test_hls.py)."""
+    from tests.unit.media.test_hls import hls_run
+
+    return hls_run(clips, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def silent(clips, tmp_path_factory):
+    from tests.unit.media.test_hls import hls_run
+
+    return hls_run(clips, tmp_path_factory, audio=False)

@@ -87,16 +87,6 @@ def hls_run(clips, tmp_path_factory, audio: bool = True) -> HlsRun:
     return _RUNS[name]
 
 
-@pytest.fixture(scope="module")
-def converted(clips, tmp_path_factory) -> HlsRun:
-    return hls_run(clips, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def silent(clips, tmp_path_factory) -> HlsRun:
-    return hls_run(clips, tmp_path_factory, audio=False)
-
-
 def ffprobe(path: Path, *what: str) -> dict:
     done = subprocess.run(
         [find("ffprobe"), "-v", "error", *what, "-of", "json", str(path)], capture_output=True, check=True, timeout=60

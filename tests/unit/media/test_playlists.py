@@ -13,17 +13,7 @@ import pytest
 from media import playlists
 from media.outputs import HlsRung
 from media.playlists import AudioRendition, Variant
-from tests.unit.media.test_hls import HLS_RUNGS, HlsRun, ffprobe, hls_run, joined, listed
-
-
-@pytest.fixture(scope="module")
-def converted(clips, tmp_path_factory) -> HlsRun:
-    return hls_run(clips, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def silent(clips, tmp_path_factory) -> HlsRun:
-    return hls_run(clips, tmp_path_factory, audio=False)
+from tests.unit.media.test_hls import HLS_RUNGS, ffprobe, joined, listed
 
 
 def attributes(text: str) -> dict[str, str]:
