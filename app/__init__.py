@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.health import blueprint as health
     from app.metrics import blueprint as metrics
     from app.platform import queueing, storage
+    from app.streams import blueprint as streams
     from app.unread_body import UnreadBodyGuard
 
     db.init_app(app)
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(media)
     app.register_blueprint(metrics)
+    app.register_blueprint(streams)
     live.init_app(app)
     pages.init_app(app)  # sessions, CSRF and page headers too
     dashboard.init_app(app)

@@ -14,7 +14,7 @@ import time
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
-from app.domain import conversion, plan, videos
+from app.domain import conversion, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Video
 from app.domain.states import State
@@ -87,11 +87,14 @@ def _check_stop(video_id: str) -> None:
 
 
 def _stopped(video_id: str) -> None:
-    """Cancelled or deleted while it ran: a video still `processing` becomes `cancelled`."""
+    """Cancelled or deleted while it ran: a video still `processing` becomes `cancelled`; what its
+    stream published is taken back, after this job's last upload (the web's own clean-up may have
+    come before it)."""
     db.session.rollback()
     video = db.session.get(Video, video_id, populate_existing=True)
     if video is not None and video.state == State.PROCESSING.value:
         videos.move(video, State.CANCELLED)
+    streams.withdraw(video_id)
 
 
 def _hand_back(video_id: str) -> Retry:

@@ -109,19 +109,25 @@ def hash_frames(frames: np.ndarray, first_index: int = 0) -> Hashes:
     return Hashes(to_words(coeffs), to_words(mirrored(coeffs)), seconds, quality(frames))
 
 
-def read_chunks(path: Path) -> Iterator[tuple[int, np.ndarray]]:
-    """(index of the first frame, frames) from a file of raw 64x64 gray frames, a chunk at a time."""
-    count = path.stat().st_size // FRAME_BYTES if path.exists() else 0
-    if count == 0:
+def frames_in(path: Path) -> int:
+    """Whole frames in a file of raw frames (one still being written may end in part of one)."""
+    return path.stat().st_size // FRAME_BYTES if path.exists() else 0
+
+
+def read_chunks(path: Path, first: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(index of the first frame, frames) from a file of raw 64x64 gray frames, a chunk at a time:
+    frames `first` to `stop` (the file's whole frames by default)."""
+    count = frames_in(path) if stop is None else stop
+    if count <= first:
         return
     frames = np.memmap(path, dtype=np.uint8, mode="r", shape=(count, SIZE, SIZE))
-    for start in range(0, count, CHUNK_FRAMES):
-        yield start, np.array(frames[start : start + CHUNK_FRAMES])
+    for start in range(first, count, CHUNK_FRAMES):
+        yield start, np.array(frames[start : min(start + CHUNK_FRAMES, count)])
 
 
-def hash_file_of_frames(path: Path) -> Iterator[Hashes]:
+def hash_file_of_frames(path: Path, first: int = 0, stop: int | None = None) -> Iterator[Hashes]:
     """Hashes of the frames the transcode wrote, a chunk at a time."""
-    for start, frames in read_chunks(path):
+    for start, frames in read_chunks(path, first, stop):
         yield hash_frames(frames, start)
 
 

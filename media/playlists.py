@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media.binaries import find
-from media.outputs import HlsAudio, HlsLadder, HlsRung
+from media.hls import HlsAudio, HlsLadder, HlsRung
 from media.sandbox import GLOBAL_GUARDS, limits
 
 VERSION = 7  # fMP4 segments (EXT-X-MAP) in a playlist that isn't I-frames only need 6; ffmpeg writes 7
@@ -147,6 +147,26 @@ def segments(playlist_text: str) -> list[tuple[str, float]]:
     return found
 
 
+def first_segments(playlist_text: str, count: int) -> str:
+    """The playlist naming only its first `count` segments: its header tags, then each segment with
+    the tags before it. What may be published of a playlist ffmpeg is still writing."""
+    kept, block, taken = [], [], 0
+    for line in playlist_text.splitlines():
+        stripped = line.strip()
+        if stripped == ENDLIST:
+            continue
+        if not stripped.startswith("#") and stripped:
+            if taken < count:
+                kept += [*block, line]
+            taken += 1
+            block = []
+        elif taken == 0 and not block and not stripped.startswith("#EXTINF"):
+            kept.append(line)  # a header tag
+        else:
+            block.append(line)
+    return "\n".join(kept) + "\n"
+
+
 def init_segment_uri(playlist_text: str) -> str | None:
     """The URI of the `#EXT-X-MAP` (the init segment), if the playlist has one."""
     match = re.search(r'^#EXT-X-MAP:.*?URI="([^"]*)"', playlist_text, re.MULTILINE)
@@ -157,16 +177,11 @@ def is_final(playlist_text: str) -> bool:
     return any(line.strip() == ENDLIST for line in playlist_text.splitlines())
 
 
-def finalize(playlist_path: Path) -> bool:
-    """Make an EVENT media playlist final: `#EXT-X-PLAYLIST-TYPE:VOD` and `#EXT-X-ENDLIST`.
-
-    Idempotent: a final playlist is left as it is. Returns whether it changed. Call it once ffmpeg has
-    ended: ffmpeg rewrites the whole file at each segment and would drop the change.
-    """
-    text = playlist_path.read_text(encoding="utf-8")
-    lines = text.splitlines()
+def final(playlist_text: str) -> str:
+    """The text of an EVENT media playlist made final: `#EXT-X-PLAYLIST-TYPE:VOD` and `#EXT-X-ENDLIST`."""
+    lines = playlist_text.splitlines()
     if not lines or lines[0].strip() != "#EXTM3U":
-        raise ValueError(f"{playlist_path} is not an HLS playlist")
+        raise ValueError("not an HLS playlist")
     kept, typed = [], False
     for line in lines:
         if line.strip() == ENDLIST:
@@ -181,10 +196,23 @@ def finalize(playlist_path: Path) -> bool:
         kept.insert(first, "#EXT-X-PLAYLIST-TYPE:VOD")
     while kept and not kept[-1].strip():
         kept.pop()
-    final = "\n".join([*kept, ENDLIST]) + "\n"
-    if final == text:
+    return "\n".join([*kept, ENDLIST]) + "\n"
+
+
+def finalize(playlist_path: Path) -> bool:
+    """Make an EVENT media playlist final: `#EXT-X-PLAYLIST-TYPE:VOD` and `#EXT-X-ENDLIST`.
+
+    Idempotent: a final playlist is left as it is. Returns whether it changed. Call it once ffmpeg has
+    ended: ffmpeg rewrites the whole file at each segment and would drop the change.
+    """
+    text = playlist_path.read_text(encoding="utf-8")
+    try:
+        done = final(text)
+    except ValueError as exc:
+        raise ValueError(f"{playlist_path} is not an HLS playlist") from exc
+    if done == text:
         return False
-    _replace(playlist_path, final)
+    _replace(playlist_path, done)
     return True
 
 

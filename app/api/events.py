@@ -82,7 +82,8 @@ def _stream(hub: Hub, video_id: str, body: dict | None, inbox: queue.SimpleQueue
 
 def _apply(video_id: str, body: dict, change: dict) -> dict | None:
     """The body after a change: progress in place; anything else from the database."""
-    if change is RESYNC or change.get("state") != body["state"]:
+    moved = change is RESYNC or change.get("state") != body["state"]
+    if moved or change.get("playable", body["playable"]) != body["playable"]:  # or the stream became watchable
         return _read(video_id)
     try:
         status = float(change.get("status") or 0.0)

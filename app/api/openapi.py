@@ -90,8 +90,11 @@ SCHEMAS = {
             "duration",
             "width",
             "height",
+            "playable",
+            "playback_url",
             "renditions",
             "poster_url",
+            "storyboard_url",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -108,8 +111,20 @@ SCHEMAS = {
             "duration": {"type": ["number", "null"]},
             "width": {"type": ["integer", "null"]},
             "height": {"type": ["integer", "null"]},
+            "playable": {
+                "type": "boolean",
+                "description": "The stream can be watched: true while processing once every rung has segments",
+            },
+            "playback_url": {
+                "type": ["string", "null"],
+                "description": "The HLS master playlist, signed and expiring (once playable)",
+            },
             "renditions": {"type": "array", "items": _ref("Rendition")},
             "poster_url": NULLABLE_STRING,
+            "storyboard_url": {
+                "type": ["string", "null"],
+                "description": "WebVTT cues of seek-preview thumbnails (`sprite.jpg#xywh=...`), at ready",
+            },
             "result_uri": {"type": ["string", "null"], "description": "Storage URI of the largest rendition (ready)"},
             "error": {"type": "string", "description": "Why it failed or was rejected"},
             "deliveries": {"type": "array", "items": _ref("Delivery")},

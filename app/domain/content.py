@@ -5,6 +5,7 @@ Frames are hashed in `media/fingerprint.py`; the blocklist is managed in `app/do
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,28 +62,64 @@ def load_blocklist() -> Blocklist:
     return Blocklist(words, np.array([r.id for r in rows]), np.array([r.entry_id for r in rows]))
 
 
-def screen(video: Video, frames: Path) -> ContentMatch | None:
-    """The closest match of the sampled frames within CONTENT_MATCH_DISTANCE, added to the session; or None."""
-    from media import fingerprint
+class Matched(Exception):
+    """A sampled frame matched the blocklist: the conversion stops; the match is in the session."""
 
-    listed = load_blocklist()
-    if not len(listed):
-        return None
-    limit = current_app.config["CONTENT_MATCH_DISTANCE"]
-    for hashes in fingerprint.hash_file_of_frames(frames):
-        found = fingerprint.closest(hashes, listed.words)
-        if found is not None and found.distance <= limit:
-            match = ContentMatch(
-                video_id=video.id,
-                entry_id=int(listed.entry_ids[found.listed]),
-                entry_hash=fingerprint.to_hex(listed.words[found.listed]),
-                frame_hash=fingerprint.to_hex(found.words),
-                distance=found.distance,
-                at_seconds=float(hashes.seconds[found.frame]),
-                mirrored=found.mirrored,
-            )
-            db.session.add(match)
-            return match
+    def __init__(self, match: ContentMatch):
+        super().__init__(f"matched blocklist entry {match.entry_id}")
+        self.match = match
+
+
+class Screening:
+    """The content check of one conversion, as its sampled frames come: each call hashes the frames
+    written since the last and matches them, so what has been checked can be shown while the rest is
+    still being encoded (app/domain/publishing.py)."""
+
+    def __init__(self, video: Video, frames: Path):
+        self.video = video
+        self.frames = frames
+        self.listed = load_blocklist()
+        self.limit = current_app.config["CONTENT_MATCH_DISTANCE"]
+        self.checked = 0  # frames hashed and matched so far
+
+    def advance(self, final: bool = False) -> float:
+        """Check the frames written since the last call; the seconds of video checked from the start
+        (all of it when `final`, once ffmpeg has ended). Raises Matched."""
+        from media import fingerprint
+
+        written = fingerprint.frames_in(self.frames)
+        if written > self.checked and len(self.listed):
+            for hashes in fingerprint.hash_file_of_frames(self.frames, self.checked, written):
+                match = self._match(hashes)
+                if match is not None:
+                    db.session.add(match)  # written with the state, or not at all
+                    raise Matched(match)
+        self.checked = max(self.checked, written)
+        return math.inf if final else self.checked / fingerprint.FRAMES_PER_SECOND
+
+    def _match(self, hashes) -> ContentMatch | None:
+        from media import fingerprint
+
+        found = fingerprint.closest(hashes, self.listed.words)
+        if found is None or found.distance > self.limit:
+            return None
+        return ContentMatch(
+            video_id=self.video.id,
+            entry_id=int(self.listed.entry_ids[found.listed]),
+            entry_hash=fingerprint.to_hex(self.listed.words[found.listed]),
+            frame_hash=fingerprint.to_hex(found.words),
+            distance=found.distance,
+            at_seconds=float(hashes.seconds[found.frame]),
+            mirrored=found.mirrored,
+        )
+
+
+def screen(video: Video, frames: Path) -> ContentMatch | None:
+    """The first match of all the sampled frames within CONTENT_MATCH_DISTANCE, added to the session; or None."""
+    try:
+        Screening(video, frames).advance(final=True)
+    except Matched as found:
+        return found.match
     return None
 
 

@@ -1,5 +1,6 @@
 """Converting a work item that is the whole video: the engine run with the app's settings, the
-content check on its samples, then every output published and the video `ready`, or nothing kept."""
+stream published as the content check passes it (app/domain/publishing.py), then the downloads,
+the storyboard and the poster, and the video `ready`; or, on a match, nothing kept."""
 
 from __future__ import annotations
 
@@ -11,19 +12,22 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.domain import content, plan, videos
+from app.domain import content, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Rendition, Video, WorkItem
+from app.domain.publishing import Publisher
 from app.domain.states import State
 from app.extensions import db
 from app.platform.storage import get_storage
-from media import command, ladder, probe, runner
-from media.errors import BadMedia
-from media.outputs import EncodeSettings, FrameSamples, Mp4Rendition, Poster
+from media import command, ladder, probe, remux, runner, storyboard
+from media.hls import HlsLadder
+from media.ladder import Rung
+from media.outputs import EncodeSettings, FrameSamples, Output, Poster, Storyboard
 
 log = logging.getLogger(__name__)
 
-PROBED, TRANSCODED = 0.02, 0.95  # of an item's own progress
+PROBED, ENCODED, PACKAGED = 0.02, 0.93, 0.96  # of an item's own progress
+STORYBOARD_FOLDER = streams.STORYBOARD_FOLDER
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,12 @@ class EngineSettings:
     def of(cls, cfg) -> EngineSettings:
         return cls(
             limits=probe.Limits(
-                max_duration=cfg["MAX_DURATION_SECONDS"], max_width=cfg["MAX_WIDTH"], max_height=cfg["MAX_HEIGHT"],
-                max_pixels=cfg["MAX_PIXELS"], max_frame_rate=cfg["MAX_FRAME_RATE"], max_streams=cfg["MAX_STREAMS"],
+                max_duration=cfg["MAX_DURATION_SECONDS"],
+                max_width=cfg["MAX_WIDTH"],
+                max_height=cfg["MAX_HEIGHT"],
+                max_pixels=cfg["MAX_PIXELS"],
+                max_frame_rate=cfg["MAX_FRAME_RATE"],
+                max_streams=cfg["MAX_STREAMS"],
                 memory_mb=cfg["FFMPEG_MEMORY_MB"],
             ),
             encode=EncodeSettings(preset=cfg["X264_PRESET"]),
@@ -60,8 +68,34 @@ class EngineSettings:
         )
 
 
+@dataclass(frozen=True)
+class Outputs:
+    """Everything one decode makes: the HLS ladder, the storyboard's thumbnails, the poster, and the
+    content check's samples when the video is checked."""
+
+    hls: HlsLadder
+    storyboard: Storyboard
+    poster: Poster
+    samples: FrameSamples | None
+
+    @classmethod
+    def plan(cls, info: probe.MediaInfo, work: Path, settings: EngineSettings, checked: bool) -> Outputs:
+        rungs = ladder.plan(info, settings.heights)
+        return cls(
+            HlsLadder.plan(info, rungs, work / "stream", settings.encode),
+            Storyboard.of(info, work / "storyboard.yuv"),
+            Poster.of(info, rungs[-1], work / "poster.jpg", settings.poster_at),
+            FrameSamples(work / "frames.gray") if checked else None,
+        )
+
+    @property
+    def all(self) -> list[Output]:
+        return [*self.hls.outputs, self.storyboard, self.poster, *([self.samples] if self.samples else [])]
+
+
 def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], None]) -> None:
-    """Make every rendition, the poster and the content check's samples in one decode, then publish.
+    """Make the HLS ladder, the storyboard, the poster and the content check's samples in one decode,
+    publishing the stream as it comes; then the MP4 downloads from the same segments, and `ready`.
 
     `progress` is the job's Progress (0..1 of this item); `check` raises to stop (cancel, shutdown).
     """
@@ -73,50 +107,79 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
             video.duration, video.width, video.height = info.duration, info.width, info.height
             db.session.commit()
             progress.update(PROBED, force=True)
-            rungs = ladder.plan(info, settings.heights)
-            renditions = [Mp4Rendition(rung, work / f"{rung.name}.mp4", settings.encode) for rung in rungs]
-            poster = Poster.of(info, rungs[-1], work / "poster.jpg", settings.poster_at)
-            samples = FrameSamples(work / "frames.gray") if content.wanted(video) else None
-            outputs = [*renditions, poster, *([samples] if samples else [])]
-            runner.run(
-                command.build(source, info, outputs), info.duration, progress.stage(PROBED, TRANSCODED), check,
-                settings.run_limits(info.duration),
-            )
-        if samples is not None and _rejected(video, samples.path):
-            return  # nothing of it is stored
-        _publish(video, item, renditions, poster, progress)
+            made = Outputs.plan(info, work, settings, checked=content.wanted(video))
+            screening = content.Screening(video, made.samples.path) if made.samples else None
+            publisher = Publisher(video, made.hls, screening)
+
+            def between() -> None:  # a few times a second while ffmpeg runs
+                check()
+                publisher.poll()
+
+            try:
+                runner.run(
+                    command.build(source, info, made.all),
+                    info.duration,
+                    progress.stage(PROBED, ENCODED),
+                    between,
+                    settings.run_limits(info.duration),
+                )
+                publisher.finish()
+            except content.Matched as found:
+                _reject(video, found.match)
+                return
+        downloads = _downloads(made, work, settings, info.duration)
+        progress.update(PACKAGED, force=True)
+        sheets = storyboard.tile(made.storyboard.layout, made.storyboard.path, work / STORYBOARD_FOLDER)
+        cues = storyboard.write_vtt(made.storyboard.layout, work / STORYBOARD_FOLDER / "storyboard.vtt")
+        publisher.publish_files(STORYBOARD_FOLDER, [*sheets, cues])
+        _publish(video, item, downloads, made.poster, publisher, progress)
 
 
-def _rejected(video: Video, frames: Path) -> bool:
-    """Match the sampled frames against the blocklist; a match ends the video `rejected`."""
-    match = content.screen(video, frames)  # added to the session: written with the state, or not at all
-    if match is None:
-        return False
+def _downloads(made: Outputs, work: Path, settings: EngineSettings, duration: float) -> list[tuple[Rung, Path]]:
+    """An MP4 per rung, faststart, copied from its segments and the audio's: no second encode."""
+    audio = made.hls.audio.path if made.hls.audio else None
+    return [
+        (
+            rung.rung,
+            remux.mp4_from_hls(
+                rung.path,
+                audio,
+                work / f"{rung.rung.name}.mp4",
+                timeout=settings.run_limits(duration).timeout,
+                memory_mb=settings.limits.memory_mb,
+            ),
+        )
+        for rung in made.hls.rungs
+    ]
+
+
+def _reject(video: Video, match) -> None:
+    """A sampled frame matched the blocklist: the video ends `rejected`, and what was published of its
+    stream (only frames before the match, all checked) is taken back by the move."""
     log.warning("video %s matched blocklist entry %s at %.1f s", video.id, match.entry_id, match.at_seconds)
     if not videos.move(video, State.REJECTED, error=content.REJECTED_MESSAGE):
         raise Cancelled()  # deleted or cancelled meanwhile
-    return True
 
 
-def _publish(video: Video, item: WorkItem, renditions: list[Mp4Rendition], poster: Poster, progress) -> None:
-    """Store every output, then flip the video to `ready` in one commit; or take them back."""
+def _publish(
+    video: Video, item: WorkItem, downloads: list[tuple[Rung, Path]], poster: Poster, publisher: Publisher, progress
+) -> None:
+    """Store the downloads and the poster, make the stream final, then flip the video to `ready` in one
+    commit; or take them back."""
     storage = get_storage()
     published: list[Rendition] = []
-    publish_step = progress.stage(TRANSCODED, 1.0)
-    for index, output in enumerate(renditions):
-        if not output.path.is_file():
-            raise BadMedia("ffmpeg produced no output; the file may hold no decodable picture.")
-        key = f"{video.prefix}{output.rung.name}.mp4"
-        size = storage.put_file(key, output.path)
-        published.append(
-            Rendition(name=output.rung.name, width=output.rung.width, height=output.rung.height, size=size, key=key)
-        )
-        publish_step((index + 1) / (len(renditions) + 1))
+    publish_step = progress.stage(PACKAGED, 1.0)
+    for index, (rung, path) in enumerate(downloads):
+        key = f"{video.prefix}{rung.name}.mp4"
+        size = storage.put_file(key, path)
+        published.append(Rendition(name=rung.name, width=rung.width, height=rung.height, size=size, key=key))
+        publish_step((index + 1) / (len(downloads) + 1))
     poster_key = None
     if poster.path.is_file():
         poster_key = f"{video.prefix}poster.jpg"
         storage.put_file(poster_key, poster.path)
     keys = [r.key for r in published] + ([poster_key] if poster_key else [])
+    publisher.finalize()
     progress.update(1.0, force=True)  # before the outputs join the session: its mirror commits
     video.renditions = published
     video.poster_key = poster_key
@@ -131,8 +194,7 @@ def _take_back(video_id: str, keys: list[str]) -> None:
     storage = get_storage()
     for key in keys:
         storage.delete(key)
-    if db.session.get(Video, video_id) is None:
-        storage.delete_prefix(f"videos/{video_id}/")
+    streams.withdraw(video_id)
 
 
 def _cancel_flagged(video_id: str) -> bool:

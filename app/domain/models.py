@@ -10,7 +10,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,6 +84,8 @@ class Video(db.Model):
     width: Mapped[int | None]
     height: Mapped[int | None]
     poster_key: Mapped[str | None] = mapped_column(String(255))
+    # its HLS stream is published (every rung has segments): watchable while processing, and at ready
+    playable: Mapped[bool] = mapped_column(default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))  # the upload's, unique per user
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -112,6 +114,11 @@ class Video(db.Model):
     @property
     def prefix(self) -> str:
         return f"videos/{self.id}/"
+
+    @property
+    def stream_prefix(self) -> str:
+        """Where its HLS stream and storyboard are published: `stream/master.m3u8`, `stream/720p/...`."""
+        return f"videos/{self.id}/stream/"
 
     @property
     def largest_rendition(self) -> Rendition | None:

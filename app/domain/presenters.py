@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app.domain import streams
 from app.domain.models import Delivery, Video
 from app.domain.states import State
-from app.platform.links import media_url
+from app.platform.links import media_url, stream_url
 from app.platform.storage import get_storage
 
 # what an attempt's code is, by the kind of delivery
@@ -29,15 +30,23 @@ def video_json(video: Video, live: float | None = None) -> dict:
         "duration": video.duration,
         "width": video.width,
         "height": video.height,
+        "playable": False,
+        "playback_url": None,
         "renditions": [],
         "poster_url": None,
+        "storyboard_url": None,
     }
+    if streams.viewable(video):
+        body["playable"] = True
+        body["playback_url"] = stream_url(video.id, streams.MASTER)
     if state is State.READY:
         body["renditions"] = [
             {"name": r.name, "width": r.width, "height": r.height, "size": r.size, "url": media_url(r.key)}
             for r in video.renditions
         ]
         body["poster_url"] = media_url(video.poster_key) if video.poster_key else None
+        if video.playable:  # published with the stream, before ready
+            body["storyboard_url"] = stream_url(video.id, streams.STORYBOARD)
         largest = video.largest_rendition
         body["result_uri"] = get_storage().uri(largest.key) if largest else None
     if state in (State.FAILED, State.REJECTED):

@@ -16,7 +16,7 @@ from datetime import datetime
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.domain import plan
+from app.domain import plan, streams
 from app.domain.models import Video, utcnow
 from app.domain.notifications import notify_final
 from app.domain.states import CANCELLABLE_STATES, State, allowed
@@ -26,6 +26,8 @@ from app.platform.storage import get_storage
 
 log = logging.getLogger(__name__)
 
+# final states that show nothing: the stream published while processing is taken back
+WITHDRAWN = frozenset({State.FAILED, State.REJECTED, State.CANCELLED})
 COUNTERS_KEY = "conveyor:stats"  # conversions that ended, and their seconds: read by /metrics
 
 
@@ -51,6 +53,8 @@ def move(video: Video, target: State, *, error: str | None = None) -> bool:
     db.session.refresh(video)
     log.info("video %s %s -> %s", video.id, source.value, target.value)
     announce(video)
+    if target in WITHDRAWN:
+        streams.withdraw(video.id)  # what a viewer could watch while it was processing
     if target in (State.READY, State.FAILED):
         _count(video, target)
     if target.is_final:
@@ -66,6 +70,8 @@ def _fields(target: State, error: str | None, now: datetime) -> dict:
         values.update(finished_at=None, error=None)  # status stays where it was: it only grows
     else:
         values.update(finished_at=now, error=error)
+        if target in WITHDRAWN:
+            values["playable"] = False
         if target is State.READY:
             values["status"] = 1.0
     return values

@@ -82,9 +82,11 @@ def fetch_job(job_id: str, connection: redis.Redis | None = None) -> Job | None:
         return None
 
 
-def publish_change(connection: redis.Redis, video_id: str, state: str, status: float) -> None:
-    """Tell live listeners; best effort, as the database holds the truth."""
+def publish_change(connection: redis.Redis, video_id: str, state: str, status: float, **more) -> None:
+    """Tell live listeners (`more`: what else changed, `playable=True`); best effort, as the database
+    holds the truth."""
+    message = {"id": video_id, "state": state, "status": status, **more}
     try:
-        connection.publish(events_channel(video_id), json.dumps({"id": video_id, "state": state, "status": status}))
+        connection.publish(events_channel(video_id), json.dumps(message))
     except redis.RedisError:
         log.warning("could not publish a change of video %s: redis unavailable", video_id)

@@ -42,6 +42,10 @@ class Storage(ABC):
         """A local path holding the object's bytes, for as long as the block runs."""
 
     @abstractmethod
+    def read_bytes(self, key: str) -> bytes:
+        """A small object's bytes (a playlist); FileNotFoundError when there is none."""
+
+    @abstractmethod
     def exists(self, key: str) -> bool: ...
 
     @abstractmethod

@@ -55,6 +55,9 @@ class LocalStorage(Storage):
             raise FileNotFoundError(f"no stored file {key}")
         yield path
 
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 

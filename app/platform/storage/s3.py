@@ -75,6 +75,10 @@ class S3Storage(Storage):
                 return None
             raise StorageError(f"storage: {exc}") from exc
 
+    def read_bytes(self, key: str) -> bytes:
+        with _errors(key):
+            return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()
+
     def head(self, key: str, length: int) -> bytes:
         """The first bytes of an object."""
         with _errors(key):

@@ -23,17 +23,9 @@ import pytest
 
 from media import command, playlists
 from media.binaries import find
+from media.hls import HlsLadder, HlsRung
 from media.ladder import Rung
-from media.outputs import (
-    EncodeSettings,
-    FrameSamples,
-    HlsLadder,
-    HlsRung,
-    Mp4Rendition,
-    Output,
-    Poster,
-    Storyboard,
-)
+from media.outputs import EncodeSettings, FrameSamples, Mp4Rendition, Output, Poster, Storyboard
 from media.probe import Limits, MediaInfo, probe
 from media.runner import RunLimits, run
 from media.sandbox import ALLOWED_DEMUXERS, MAX_ALLOC_BYTES

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from media import playlists
-from media.outputs import HlsRung
+from media.hls import HlsRung
 from media.playlists import AudioRendition, Variant
 from tests.unit.media.test_hls import HLS_RUNGS, ffprobe, joined, listed
 

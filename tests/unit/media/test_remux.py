@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from media import playlists, remux
-from media.outputs import HlsLadder
+from media.hls import HlsLadder
 from tests.media import format_name, streams
 from tests.unit.media.test_hls import FRAME, HLS_RUNGS, HlsRun, ffprobe, hls_run, joined, veryfast_ladder
 from tests.unit.media.test_outputs import top_level_boxes

@@ -1,0 +1,140 @@
+"""Publishing a video's HLS stream while ffmpeg makes it: a segment is stored as soon as ffmpeg has
+finished it and the content check has passed every frame it shows, then the playlist that names it.
+Once every rung (and the audio) has its first segments, the master playlist is stored and the video
+is playable; at the end the playlists are made final (VOD) and the master names measured rates.
+
+`poll` runs in the conversion's own thread, a few times a second, between its checks for cancel
+and shutdown; so after a cancel, the conversion's clean-up comes after its last upload.
+
+What a viewer can see is only ever what was checked: a segment ending at t is published once the
+samples up to t have passed (2 a second, written by ffmpeg as it goes). Storage sees a segment
+before any playlist names it, and a playlist before the master names it.
+
+A retry (a hand-back, a worker that died) converts the whole video again from its start: what the
+earlier attempt published stays, under the same names (the same source and settings make the same
+segments at the same times), and each playlist grows again only past what it already named; so a
+player watching meanwhile sees no segment twice, none missing, no playlist that shrinks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.domain import streams
+from app.domain.content import Screening
+from app.domain.models import Video
+from app.platform.storage import get_storage
+from media import playlists
+from media.hls import MASTER_PLAYLIST, HlsLadder, HlsMedia
+
+# a segment's end and the checked time come from different clocks' rounding (ffmpeg's EXTINF is
+# rounded to the microsecond, the samples fall every 0.5 s): a millisecond of slack
+SLACK = 0.001
+
+
+@dataclass
+class _Media:
+    """One media playlist of the ladder and how much of it is published."""
+
+    output: HlsMedia
+    name: str  # its folder under the stream: `720p`, `audio`
+    published: int = 0  # segments stored and named by the stored playlist
+    sent: set[str] = field(default_factory=set)  # files stored by this attempt
+
+
+class Publisher:
+    def __init__(self, video: Video, ladder: HlsLadder, screening: Screening | None):
+        self.video = video
+        self.ladder = ladder
+        self.screening = screening
+        self.storage = get_storage()
+        self.media = [_Media(output, output.folder.relative_to(ladder.root).as_posix()) for output in ladder.outputs]
+        self.master_sent = False
+        self._resume()
+
+    def _resume(self) -> None:
+        """What an earlier attempt published of this video stays published: count it."""
+        for media in self.media:
+            try:
+                text = self.storage.read_bytes(self._key(media, streams.PLAYLIST)).decode("utf-8")
+            except FileNotFoundError:
+                continue
+            media.published = len(playlists.segments(text))
+        self.master_sent = self.video.playable and self.storage.exists(streams.key(self.video.id, streams.MASTER))
+
+    def poll(self) -> None:
+        """Publish what ffmpeg has finished and the check has passed. Raises content.Matched."""
+        checked = self.screening.advance() if self.screening else math.inf
+        self._publish(checked)
+
+    def finish(self) -> None:
+        """After ffmpeg has ended well: check the rest, and publish every segment; the local playlists
+        are made final (what the MP4 remux reads), the published ones not yet. Raises content.Matched."""
+        if self.screening:
+            self.screening.advance(final=True)
+        self._publish(math.inf)
+        for media in self.media:
+            playlists.finalize(media.output.path)
+
+    def finalize(self) -> None:
+        """The published playlists final (VOD), and the master with the rates measured: the last step
+        before `ready`."""
+        self._publish(math.inf, final=True)
+        playlists.write_master(self.ladder, measured=True)
+        self._put(MASTER_PLAYLIST, self.ladder.master_path)
+
+    def publish_files(self, folder: str, files: list[Path]) -> list[str]:
+        """Store more files of the stream (the storyboard) under `folder`; their stream names."""
+        names = []
+        for path in files:
+            name = f"{folder}/{path.name}"
+            self._put(name, path)
+            names.append(name)
+        return names
+
+    def _publish(self, checked: float, final: bool = False) -> None:
+        for media in self.media:
+            if media.output.path.is_file():
+                self._publish_media(media, checked, final)
+        if not self.master_sent and all(media.published for media in self.media):
+            playlists.write_master(self.ladder)  # rates from the caps until the segments can be measured
+            self._put(MASTER_PLAYLIST, self.ladder.master_path)
+            self.master_sent = True
+            streams.mark_playable(self.video)
+
+    def _publish_media(self, media: _Media, checked: float, final: bool) -> None:
+        text = media.output.path.read_text(encoding="utf-8")  # ffmpeg replaces it whole: never half of it
+        listed = playlists.segments(text)
+        ready, end = 0, 0.0
+        for _, duration in listed:
+            end += duration
+            if end > checked + SLACK:
+                break
+            ready += 1
+        if ready <= media.published and not final:
+            return
+        init = playlists.init_segment_uri(text)
+        if init and init not in media.sent:
+            self._put_file(media, init)
+        for uri, _ in listed[media.published : ready]:  # those before: stored already, by this attempt or one before
+            self._put_file(media, uri)
+        media.published = max(media.published, ready)
+        shown = text if final else playlists.first_segments(text, media.published)
+        self._put_text(f"{media.name}/{streams.PLAYLIST}", shown)
+
+    def _put_file(self, media: _Media, uri: str) -> None:
+        self._put(f"{media.name}/{uri}", media.output.folder / uri)
+        media.sent.add(uri)
+
+    def _put(self, name: str, path: Path) -> None:
+        self.storage.put_file(streams.key(self.video.id, name), path)
+
+    def _put_text(self, name: str, text: str) -> None:
+        partial = self.ladder.root / f".{name.replace('/', '_')}.published"
+        partial.write_text(text, encoding="utf-8")
+        self._put(name, partial)
+
+    def _key(self, media: _Media, file: str) -> str:
+        return streams.key(self.video.id, f"{media.name}/{file}")
