@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import free_port
-from tests.media import streams
+from tests.media import format_of, hls_client, streams
 from tests.s3server import CREDENTIALS, s3_bucket
 from tests.stack import Stack
 
@@ -68,9 +68,11 @@ def test_upload_convert_and_download_through_the_bucket(stack, s3_server, clips,
     body = stack.wait_final(alice, stack.upload(alice, clip).json()["id"])
     assert body["state"] == "ready", body
     assert body["result_uri"] == f"s3://{BUCKET}/media/videos/{body['id']}/240p.mp4"
-    assert keys(client, f"media/videos/{body['id']}/") == [
+    stored = keys(client, f"media/videos/{body['id']}/")
+    assert [key for key in stored if "/stream/" not in key] == [
         f"media/videos/{body['id']}/{name}" for name in ("144p.mp4", "240p.mp4", "poster.jpg", "source")
     ]
+    assert f"media/videos/{body['id']}/stream/master.m3u8" in stored
     for rendition in body["renditions"]:
         assert rendition["url"].startswith(s3_server[0])  # presigned: served by the bucket, not the web
         check_playable(rendition["url"], tmp_path, rendition["height"])
@@ -107,10 +109,29 @@ def test_someone_elses_upload_key_is_refused(stack):
     assert missing.status_code == 400 and "Nothing was uploaded" in missing.json()["error"]
 
 
+def test_the_stream_plays_from_the_bucket_with_presigned_segments(stack, s3_server, clips, tmp_path):
+    endpoint, _ = s3_server
+    frank = stack.create_user("frank")
+    clip = clips("s320x240", width=320, height=240, seconds=5)
+    body = stack.wait_final(frank, stack.upload(frank, clip).json()["id"])
+    assert body["playable"] and body["playback_url"].startswith(stack.url + "/stream/")  # playlists: the app
+    playlist = requests.get(body["playback_url"].replace("master.m3u8", "240p/index.m3u8"), timeout=10).text
+    named = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert named and all(uri.startswith(endpoint) and "X-Amz-Signature=" in uri for uri in named)
+    assert f'URI="{endpoint}' in playlist, "the init segment from the bucket too"
+    assert all(requests.get(uri, timeout=10).status_code == 200 for uri in named)
+    cues = requests.get(body["storyboard_url"], timeout=10).text
+    sheet = cues.split("\n")[3].split("#xywh=")[0]
+    assert sheet.startswith(endpoint) and requests.get(sheet, timeout=10).content[:3] == b"\xff\xd8\xff"
+    copied = tmp_path / "copied.mp4"  # ffmpeg as an HLS client: what VLC and the rest do
+    hls_client(body["playback_url"], copied)
+    assert float(format_of(copied)["duration"]) == pytest.approx(5, abs=0.15)
+
+
 def test_delete_removes_the_objects(stack, s3_server, clips):
     _, client = s3_server
     erin = stack.create_user("erin")
     video_id = stack.upload(erin, clips("c320x240", width=320, height=240, seconds=1)).json()["id"]
     assert stack.wait_final(erin, video_id)["state"] == "ready"
     assert erin.delete(f"{stack.url}/api/videos/{video_id}", timeout=10).status_code == 204
-    assert keys(client, f"media/videos/{video_id}/") == []
+    assert keys(client, f"media/videos/{video_id}/") == [], "the stream's segments too"

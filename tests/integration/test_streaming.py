@@ -16,7 +16,9 @@ import requests
 
 from media import playlists
 from media.binaries import find
+from tests import blocked
 from tests.conftest import free_port
+from tests.media import format_of, hls_client, streams
 from tests.stack import running_stack
 
 pytestmark = pytest.mark.integration
@@ -34,6 +36,14 @@ def stack(tmp_path_factory, redis_server):
 
 def get(url: str) -> requests.Response:
     return requests.get(url, timeout=30)  # a bare client: no session, no Authorization
+
+
+def gone(path: Path, within: float = 2.0) -> bool:
+    """Whether `path` is gone within a moment: files go just after the state changes."""
+    deadline = time.monotonic() + within
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not path.exists()
 
 
 def master_entries(text: str) -> tuple[list[dict], list[dict]]:
@@ -122,6 +132,13 @@ def test_a_ready_video_streams_every_rung_from_its_playback_url_alone(stack, ali
     expected = [round(first + t, 3) for t in range(0, SECONDS, 2)]
     assert all(times == expected for times in keyframes.values()), keyframes
 
+    copied = hls_client(body["playback_url"], tmp_path / "copied.mp4")  # what VLC and the rest do
+    # the video's first picture is stamped a B-frame delay (80 ms) in: the copy's container is that longer
+    assert float(format_of(copied)["duration"]) == pytest.approx(SECONDS, abs=0.15)
+    assert {s["codec_type"]: s["height"] if s["codec_type"] == "video" else 0 for s in streams(copied)} == {
+        "video": 360, "audio": 0
+    }
+
     cues = get(body["storyboard_url"])
     assert cues.status_code == 200 and cues.text.startswith("WEBVTT")
     sheet = cues.text.split("\n")[3].split("#xywh=")[0]
@@ -189,10 +206,30 @@ def test_delete_and_cancel_leave_no_segment_behind(stack, alice, clips):
         else:
             assert alice.delete(f"{stack.url}/api/videos/{video_id}", timeout=10).status_code == 204
         folder = stack.storage / "videos" / video_id
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (folder / "stream").exists():
-            time.sleep(0.1)
-        assert not (folder / "stream").exists(), f"{action}: the stream is gone"
+        assert gone(folder / "stream"), f"{action}: the stream is gone"
         assert get(body["playback_url"]).status_code == 404
         if action == "delete":
             assert not folder.exists()
+
+
+def test_a_match_late_in_the_video_shows_only_checked_segments_then_takes_all_back(stack, alice, tmp_path):
+    """12 s of test pattern, then 2 s of a blocklisted picture, then 12 s of bars. The stream is
+    watchable early; no published playlist ever names a segment from the picture on; at the match it
+    all goes. (Last in the module: with a listed hash every later upload here is checked.)"""
+    picture = blocked.make_picture(tmp_path / "picture.png")
+    clip = blocked.make_clip(tmp_path / "late.mp4", picture, seconds=12)
+    assert stack.flask("blocklist", "add", str(picture)).startswith("added blocklist entry")
+    video_id = stack.upload(alice, clip).json()["id"]
+    published_until, body = 0.0, stack.video(alice, video_id)
+    while body["state"] in ("queued", "processing"):
+        if body["playable"]:
+            for rung in ("144p", "240p", "360p", "audio"):
+                response = get(urljoin(body["playback_url"], f"{rung}/index.m3u8"))
+                if response.status_code == 200:
+                    published_until = max(published_until, sum(d for _, d in playlists.segments(response.text)))
+        time.sleep(0.05)
+        body = stack.video(alice, video_id)
+    assert body["state"] == "rejected" and body["playable"] is False and body["playback_url"] is None
+    assert 0 < published_until <= 12.0, "watchable before the match, and nothing from the picture on"
+    assert gone(stack.storage / "videos" / video_id / "stream"), "taken back as it ends rejected"
+    assert [p.name for p in (stack.storage / "videos" / video_id).iterdir()] == ["source"]
