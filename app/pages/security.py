@@ -14,14 +14,17 @@ from app.extensions import csrf, db, login_manager
 
 # Pages run only scripts and styles of their own (no inline script: a title that smuggled in
 # markup could not run). Posters and videos may come from the storage's own signed URLs on
-# another host, so those two are open; they cannot run code.
+# another host, so those two are open; they cannot run code. The player (hls.js) feeds the
+# <video> through MediaSource, whose object URL is a blob: (which `*` does not cover); it runs
+# without a worker, so no blob: scripts or workers are needed. A page that fetches from the
+# bucket (direct uploads, a stream's segments on S3) adds its origin to connect-src.
 PAGE_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src * data:",
-        "media-src *",
+        "media-src * blob:",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, redirect, render_template, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app.domain.models import Video
@@ -27,17 +27,21 @@ def index():
 @login_required
 def upload():
     """With S3 storage the page sends the file straight to the bucket (no web dyno, no 30 s limit)."""
-    bucket = _bucket_origin()
+    bucket = _upload_origin()
     page = render_template("upload.html", max_upload_mb=current_app.config["MAX_UPLOAD_MB"], direct=bool(bucket))
-    response = make_response(page)
-    if bucket:
+    return _connecting_to(make_response(page), bucket)
+
+
+def _connecting_to(response: Response, origin: str | None) -> Response:
+    """The page's policy, letting its scripts fetch from `origin` (the bucket) as well as the site."""
+    if origin:
         response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
-            "connect-src 'self'", f"connect-src 'self' {bucket}"
+            "connect-src 'self'", f"connect-src 'self' {origin}"
         )
     return response
 
 
-def _bucket_origin() -> str | None:
+def _upload_origin() -> str | None:
     """Where direct uploads go, when the storage takes them: the origin of its presigned forms."""
     storage = get_storage()
     if not hasattr(storage, "presigned_upload"):
@@ -46,6 +50,20 @@ def _bucket_origin() -> str | None:
         url = storage.presigned_upload("uploads/0/origin", 1, 60)["url"]  # signed locally, no request
     except StorageError:
         return None
+    return _origin(url)
+
+
+def _read_origin() -> str | None:
+    """Where the storage serves files from itself, when it does (S3's presigned URLs): the player
+    fetches a stream's segments from there, by script (hls.js)."""
+    try:
+        url = get_storage().public_url("videos/0/origin", 60)  # signed locally, no request
+    except StorageError:
+        return None
+    return _origin(url) if url else None
+
+
+def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -65,7 +83,8 @@ def videos():
 @blueprint.get("/videos/<video_id>")
 @login_required
 def video(video_id: str):
-    return render_template("video.html", video=video_json(owned_video(video_id)))
+    page = render_template("video.html", video=video_json(owned_video(video_id)))
+    return _connecting_to(make_response(page), _read_origin())
 
 
 def owned_video(video_id: str) -> Video:

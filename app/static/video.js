@@ -1,5 +1,8 @@
-// A video's page: live progress, then the player and the downloads; cancel and delete.
+// A video's page: live progress, the player once the video is playable (player.js, loaded then), the
+// downloads once it is ready; cancel and delete.
 "use strict";
+
+const PLAYER_SCRIPT = new URL("player.js", document.currentScript.src).href;
 
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("video");
@@ -19,39 +22,42 @@ document.addEventListener("DOMContentLoaded", () => {
     part("error").textContent = video.error || "";
     part("error").hidden = !video.error;
     cancel.hidden = !["queued", "processing"].includes(video.state);
-    if (video.state === "ready" && !part("player").firstChild) showPlayer(video);
+    // the player is made once, when the video first can be watched (while processing, or at ready
+    // from a server without a stream); later changes only update it. A stream taken back (rejected,
+    // cancelled while playable) takes the player with it.
+    const watchable = video.playable || (video.state === "ready" && video.renditions.length > 0);
+    if (player && !watchable && Conveyor.FINAL.has(video.state)) {
+      player.then((p) => p && p.destroy());
+      player = null;
+    } else if (player) {
+      player.then((p) => p && p.update(video));
+    } else if (watchable) {
+      player = startPlayer(video);
+    }
+    if (video.state === "ready" && part("downloads").hidden) showDownloads(video.renditions);
   };
 
-  const showPlayer = (video) => {
-    const renditions = video.renditions;
-    if (!renditions.length) return;
-    const player = document.createElement("video");
-    player.controls = true;
-    player.preload = "metadata";
-    player.playsInline = true;
-    if (video.poster_url) player.poster = video.poster_url;
-    // the largest rendition up to 720p plays first; the others are a choice away
-    const fits = renditions.filter((r) => r.height <= 720);
-    const first = fits.length ? fits[fits.length - 1] : renditions[0];
-    player.src = first.url;
-    part("player").append(player);
-
-    if (renditions.length > 1) {
-      const choice = document.createElement("select");
-      choice.setAttribute("aria-label", "Quality");
-      renditions.forEach((r) => choice.append(new Option(r.name, r.url, false, r === first)));
-      choice.addEventListener("change", () => {
-        const at = player.currentTime;
-        const playing = !player.paused;
-        player.src = choice.value;
-        player.addEventListener("loadedmetadata", () => {
-          player.currentTime = at;
-          if (playing) player.play();
-        }, { once: true });
-      });
-      part("player").append(choice);
+  let player = null;
+  const startPlayer = async (video) => {
+    try {
+      if (typeof ConveyorPlayer === "undefined") await loadScript(PLAYER_SCRIPT);
+    } catch (e) {
+      problem("The player could not be loaded; reload the page to try again.");
+      return null;
     }
+    return ConveyorPlayer.create(part("player"), video);
+  };
 
+  const loadScript = (src) => new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  });
+
+  const showDownloads = (renditions) => {
+    if (!renditions.length) return;
     const list = part("download-list");
     renditions.forEach((r) => {
       const item = document.createElement("li");
