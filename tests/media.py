@@ -44,12 +44,3 @@ def format_of(path: Path) -> dict:
     )
     return json.loads(done.stdout)["format"]
 
-
-def hls_client(url: str, out: Path) -> Path:
-    """Copy an HLS stream from its URL into an MP4, the way any HLS client reads it: ffmpeg's HLS demuxer
-    over HTTP, the master playlist first, then the best rung and the audio."""
-    subprocess.run(
-        [find("ffmpeg"), "-y", "-nostdin", "-loglevel", "error", "-i", url, "-c", "copy", str(out)],
-        check=True, timeout=120,
-    )
-    return out

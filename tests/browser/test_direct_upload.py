@@ -53,8 +53,9 @@ def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor,
     assert to_app == ["application/json"]  # only the name of the upload, not the file
 
     page = alice.page
-    page.wait_for_selector("video", timeout=120_000)
-    assert page.locator("video").get_attribute("src").startswith(bucket_endpoint)
+    page.wait_for_selector('[data-role="download-list"] a', timeout=120_000)
+    downloads = page.locator('[data-role="download-list"] a').evaluate_all("links => links.map(a => a.href)")
+    assert downloads and all(url.startswith(bucket_endpoint) for url in downloads)
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
     page.wait_for_function("() => document.querySelector('video').currentTime >= 0.5", timeout=30_000)
     assert video_id and alice.errors == []

@@ -24,10 +24,11 @@ def test_upload_watch_the_progress_live_and_play(stack, visitor, clips, stack_re
     wait_until(lambda: stack_redis.execute_command("PUBSUB", "NUMPAT") >= 1, what="the event stream to subscribe")
 
     ensure_worker(stack)
-    page.wait_for_selector("video", timeout=120_000)
+    page.wait_for_selector('[data-role="state"]:text-is("ready")', timeout=120_000)
+    page.wait_for_selector('[data-role="download-list"] a')
 
     assert page.evaluate("window.__sameDocument") is True, "the player appeared without a reload"
-    assert page.locator('[data-role="state"]').text_content() == "ready"
+    assert page.locator("video").count() == 1
     seen = page.evaluate("window.__progress")
     assert any(0 < value < 1 for value in seen), f"the bar never showed progress: {seen}"
     assert seen == sorted(seen) and seen[-1] == 1.0, f"the bar went back: {seen}"

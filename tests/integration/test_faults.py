@@ -10,6 +10,7 @@ import requests
 from rq.job import Job
 
 from tests.conftest import RedisServer, free_port
+from tests.hlsclient import complete, get
 from tests.stack import Stack, ffmpeg_pids, signal_dyno
 
 pytestmark = pytest.mark.integration
@@ -30,6 +31,11 @@ def wait_until(predicate, timeout: float, step: float = 0.1):
 def processing(stack, session, video_id, at_least: float = 0.05):
     body = stack.video(session, video_id)
     return body["state"] == "processing" and body["status"] >= at_least
+
+
+def playable(stack, session, video_id) -> dict | None:
+    body = stack.video(session, video_id)
+    return body if body["state"] == "processing" and body["playable"] else None
 
 
 @pytest.fixture
@@ -78,6 +84,7 @@ def test_sigterm_to_a_worker_dyno_hands_the_job_to_another_worker(make_stack, ow
     body = stack.wait_final(alice, video_id, timeout=180)
     assert body["state"] == "ready", body
     assert second.poll() is None
+    complete(body["playback_url"], body["duration"])  # no segment twice, none missing
 
 
 def test_a_killed_dyno_loses_nothing(make_stack, clips):
@@ -85,14 +92,16 @@ def test_a_killed_dyno_loses_nothing(make_stack, clips):
     alice = stack.create_user("alice")
     dyno = stack.start_worker()
     video_id = stack.upload(alice, clips("slow", width=640, height=360, seconds=10)).json()["id"]
-    wait_until(lambda: processing(stack, alice, video_id), 60)
+    watching = wait_until(lambda: playable(stack, alice, video_id), 60)  # someone is watching it already
     signal_dyno(dyno.pid, signal.SIGKILL)
     dyno.wait(timeout=10)
     killed = time.monotonic()
+    assert get(watching["playback_url"]).status_code == 200, "still watchable while no worker has it"
     stack.start_worker()  # the platform restarts the dyno
     body = stack.wait_final(alice, video_id, timeout=170)
     assert body["state"] == "ready", body
     assert time.monotonic() - killed < 120
+    complete(body["playback_url"], body["duration"])  # no segment twice, none missing
 
 
 def test_a_stalled_ffmpeg_is_killed_and_the_job_retried(make_stack, clips):

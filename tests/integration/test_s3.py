@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from tests.conftest import free_port
-from tests.media import format_of, hls_client, streams
+from tests.hlsclient import complete, hls_client
+from tests.media import format_of, streams
 from tests.s3server import CREDENTIALS, s3_bucket
 from tests.stack import Stack
 
@@ -126,6 +127,8 @@ def test_the_stream_plays_from_the_bucket_with_presigned_segments(stack, s3_serv
     copied = tmp_path / "copied.mp4"  # ffmpeg as an HLS client: what VLC and the rest do
     hls_client(body["playback_url"], copied)
     assert float(format_of(copied)["duration"]) == pytest.approx(5, abs=0.15)
+    playlists = set(complete(body["playback_url"], body["duration"]))
+    assert playlists == {"144p/index.m3u8", "240p/index.m3u8", "audio/index.m3u8"}
 
 
 def test_delete_removes_the_objects(stack, s3_server, clips):

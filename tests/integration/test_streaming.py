@@ -12,13 +12,13 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-import requests
 
 from media import playlists
 from media.binaries import find
 from tests import blocked
 from tests.conftest import free_port
-from tests.media import format_of, hls_client, streams
+from tests.hlsclient import get, hls_client, master_entries
+from tests.media import format_of, streams
 from tests.stack import running_stack
 
 pytestmark = pytest.mark.integration
@@ -34,40 +34,12 @@ def stack(tmp_path_factory, redis_server):
         yield stack
 
 
-def get(url: str) -> requests.Response:
-    return requests.get(url, timeout=30)  # a bare client: no session, no Authorization
-
-
 def gone(path: Path, within: float = 2.0) -> bool:
     """Whether `path` is gone within a moment: files go just after the state changes."""
     deadline = time.monotonic() + within
     while path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return not path.exists()
-
-
-def master_entries(text: str) -> tuple[list[dict], list[dict]]:
-    """(each EXT-X-STREAM-INF with its URI, each EXT-X-MEDIA) of a master playlist, as dicts."""
-    variants, media, lines = [], [], text.splitlines()
-    for number, line in enumerate(lines):
-        if line.startswith("#EXT-X-STREAM-INF:"):
-            variants.append({**attributes(line), "URI": lines[number + 1].strip()})
-        elif line.startswith("#EXT-X-MEDIA:"):
-            media.append(attributes(line))
-    return variants, media
-
-
-def attributes(line: str) -> dict:
-    found, rest = {}, line.split(":", 1)[1]
-    while rest:
-        name, _, rest = rest.partition("=")
-        if rest.startswith('"'):
-            value, _, rest = rest[1:].partition('"')
-            rest = rest.lstrip(",")
-        else:
-            value, _, rest = rest.partition(",")
-        found[name] = value
-    return found
 
 
 def keyframe_times(init: bytes, segments: list[bytes], folder: Path, name: str) -> list[float]:
