@@ -111,6 +111,10 @@ def test_a_ready_video_streams_every_rung_from_its_playback_url_alone(stack, ali
         "video": 360, "audio": 0
     }
 
+    log = (stack.workdir / "web.log").read_text()
+    assert 'GET /stream/<signed>/360p/index.m3u8 HTTP/1.1" 200' in log, "the stream's requests are logged"
+    assert body["playback_url"].split("/stream/")[1].split("/")[0] not in log, "its token never is"
+
     cues = get(body["storyboard_url"])
     assert cues.status_code == 200 and cues.text.startswith("WEBVTT")
     sheet = cues.text.split("\n")[3].split("#xywh=")[0]
