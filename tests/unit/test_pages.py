@@ -180,6 +180,16 @@ def test_pages_allow_only_their_own_scripts(client, alice):
     assert client.get("/videos").headers["Cache-Control"] == "no-store"
 
 
+def test_the_video_page_lets_the_player_use_media_source_and_nothing_else(client, alice):
+    video_id = add_video(alice, state="processing")
+    log_in(client)
+    header = client.get(f"/videos/{video_id}").headers["Content-Security-Policy"]
+    policy = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert policy["media-src"] == "* blob:", "hls.js plays through a MediaSource's blob: URL"
+    assert policy["script-src"] == "'self'" and "worker-src" not in policy  # hls.js runs without a worker
+    assert policy["connect-src"] == "'self'", "local storage: segments come from the site"
+
+
 def test_errors_are_pages_for_pages_and_json_for_the_api(client):
     page = client.get("/no-such-page")
     assert page.status_code == 404 and page.mimetype == "text/html"
