@@ -39,7 +39,11 @@ class Output(ABC):
 
 @dataclass(frozen=True)
 class Mp4Rendition(Output):
-    """H.264 + AAC in MP4 with faststart, at one rung of the ladder."""
+    """H.264 + AAC in MP4 with faststart, at one rung of the ladder, encoded straight from the decode.
+
+    The conversion no longer makes these (its downloads are copied from the HLS segments:
+    media/remux.py); `bench/streaming.py` makes them as the baseline the stream's bytes are
+    measured against, and the command builder's tests use them as the plainest output with audio."""
 
     wants_audio: ClassVar[bool] = True
 

@@ -19,7 +19,7 @@ player watching meanwhile sees no segment twice, none missing, no playlist that 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain import streams
@@ -41,7 +41,7 @@ class _Media:
     output: HlsMedia
     name: str  # its folder under the stream: `720p`, `audio`
     published: int = 0  # segments stored and named by the stored playlist
-    sent: set[str] = field(default_factory=set)  # files stored by this attempt
+    init_sent: bool = False  # by this attempt (an earlier attempt's is the same, but this one's is sure)
 
 
 class Publisher:
@@ -85,14 +85,10 @@ class Publisher:
         playlists.write_master(self.ladder, measured=True)
         self._put(MASTER_PLAYLIST, self.ladder.master_path)
 
-    def publish_files(self, folder: str, files: list[Path]) -> list[str]:
-        """Store more files of the stream (the storyboard) under `folder`; their stream names."""
-        names = []
+    def publish_files(self, folder: str, files: list[Path]) -> None:
+        """Store more files of the stream (the storyboard's) under `folder`."""
         for path in files:
-            name = f"{folder}/{path.name}"
-            self._put(name, path)
-            names.append(name)
-        return names
+            self._put(f"{folder}/{path.name}", path)
 
     def _publish(self, checked: float, final: bool = False) -> None:
         for media in self.media:
@@ -116,8 +112,9 @@ class Publisher:
         if ready <= media.published and not final:
             return
         init = playlists.init_segment_uri(text)
-        if init and init not in media.sent:
+        if init and not media.init_sent:
             self._put_file(media, init)
+            media.init_sent = True
         for uri, _ in listed[media.published : ready]:  # those before: stored already, by this attempt or one before
             self._put_file(media, uri)
         media.published = max(media.published, ready)
@@ -126,7 +123,6 @@ class Publisher:
 
     def _put_file(self, media: _Media, uri: str) -> None:
         self._put(f"{media.name}/{uri}", media.output.folder / uri)
-        media.sent.add(uri)
 
     def _put(self, name: str, path: Path) -> None:
         self.storage.put_file(streams.key(self.video.id, name), path)

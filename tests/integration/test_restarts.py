@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import free_port
+from tests.hlsclient import complete
 from tests.media import streams
 from tests.stack import FINAL, Stack, dyno_processes, ffmpeg_pids, signal_dyno
 
@@ -67,10 +68,12 @@ def test_ten_clips_survive_worker_restarts_every_few_seconds(tmp_path, redis_ser
         for video_id in ids:
             folder = stack.storage / "videos" / video_id
             renditions = ["144p.mp4", "240p.mp4", "360p.mp4"]
-            assert sorted(p.name for p in folder.iterdir()) == [*renditions, "poster.jpg", "source"]
+            assert sorted(p.name for p in folder.iterdir()) == [*renditions, "poster.jpg", "source", "stream"]
             for name in renditions:
                 info = streams(folder / name)
                 video = next(s for s in info if s["codec_type"] == "video")
                 assert float(video["duration"]) == pytest.approx(3.0, abs=0.2), "a whole rendition, not a part"
+            body = stack.video(alice, video_id)
+            complete(body["playback_url"], body["duration"])  # each segment once, in order, however restarted
     finally:
         stack.stop()
