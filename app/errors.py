@@ -19,7 +19,7 @@ class ApiError(Refused):
     """A request the web refuses before the domain is asked (no token, no such video...)."""
 
 
-JSON_PREFIXES = ("/api/", "/healthz", "/media/", "/metrics")
+JSON_PREFIXES = ("/api/", "/healthz", "/media/", "/metrics", "/stream/")
 
 
 def wants_json() -> bool:

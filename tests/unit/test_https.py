@@ -90,7 +90,8 @@ def test_a_login_posted_over_plain_http_is_refused_never_redirected(client):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/videos"), ("POST", "/api/videos"), ("GET", "/api/account"), ("GET", "/media/some-signed-link")],
+    [("GET", "/api/videos"), ("POST", "/api/videos"), ("GET", "/api/account"), ("GET", "/media/some-signed-link"),
+     ("GET", "/stream/some-signed-token/master.m3u8")],
 )
 def test_the_api_and_download_links_over_plain_http_are_refused_with_a_json_error(client, method, path):
     headers = {**PLAIN["headers"], "Authorization": f"Bearer {client.token}"}
