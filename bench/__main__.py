@@ -19,7 +19,7 @@ from bench.common import Figure, machine, print_machine, quick_from, report, tab
 
 # in order: the pipeline's samples are shared with first_rendition
 MODULES = ("pipeline", "first_rendition", "dispatch", "polling", "upload", "events", "scale", "hotspots")
-OPTIONAL = ("notify_latency", "content_check", "restructure")  # run with `--only NAME`
+OPTIONAL = ("notify_latency", "content_check", "restructure", "streaming")  # run with `--only NAME`
 
 
 def run_module(name: str, quick: bool) -> list[Figure]:
