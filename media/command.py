@@ -8,14 +8,21 @@ from pathlib import Path
 import ffmpeg
 
 from media.binaries import find
+from media.chunks import WHOLE, Span
 from media.outputs import Output
 from media.probe import MediaInfo
 from media.sandbox import GLOBAL_GUARDS, INPUT_GUARDS
 
 
-def build(source: Path, info: MediaInfo, outputs: Sequence[Output]) -> list[str]:
-    """ffmpeg's arguments: the source read once, under the sandbox's guards, feeding each output."""
+def build(source: Path, info: MediaInfo, outputs: Sequence[Output], span: Span = WHOLE) -> list[str]:
+    """ffmpeg's arguments: the source read once, under the sandbox's guards, feeding each output.
+
+    With a `span` (a chunk's), only that part is read: ffmpeg seeks to the keyframe before its start
+    and decodes from there, dropping the pictures before the start; the outputs' clock starts at 0.
+    """
     guards = dict(INPUT_GUARDS, enable_drefs=0) if info.demuxer == "mov" else INPUT_GUARDS  # no external tracks
+    if not span.whole:
+        guards = {**guards, "ss": f"{span.start:.6f}", **({"t": f"{span.duration:.6f}"} if span.duration else {})}
     stream = ffmpeg.input(f"file:{source}", f=info.demuxer, **guards)
     pictures = _pictures(stream, outputs)
     audio = _audio(stream, info, outputs)

@@ -4,16 +4,19 @@ playlist of fMP4 (CMAF) segments in its own folder; IDR frames at the same insta
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import ffmpeg
 
 from media.ladder import Rung
 from media.outputs import EncodeSettings, Output
 from media.probe import MediaInfo
+
+if TYPE_CHECKING:  # media/chunks.py plans with this module's segment length
+    from media.chunks import Chunk
 
 GOP_SECONDS = 2  # an IDR frame every 2 s, at the same instants on every rung: players switch rungs there
 SEGMENT_SECONDS = 4  # two GOPs a segment: short enough to start fast, long enough to keep requests few
@@ -60,7 +63,7 @@ def _pattern(folder: Path, name: str) -> str:
     return str(folder).replace("%", "%%") + "/" + name
 
 
-def _hls_muxer(folder: Path, first_segment: int) -> dict:
+def _hls_muxer(folder: Path, first_segment: int, offset: float = 0.0) -> dict:
     """Options of ffmpeg's HLS muxer for one playlist of fMP4 segments in `folder`.
 
     `event`: the playlist only grows while encoding, and `omit_endlist` leaves it open when ffmpeg
@@ -72,13 +75,19 @@ def _hls_muxer(folder: Path, first_segment: int) -> dict:
     offsets (trun v1, as CMAF has it): every rung's first picture is shown at 0, with the audio, in
     players that apply edit lists and those that don't. Else each muxer shifts its own streams and
     the video starts a B-frame delay (80 ms at veryfast, 25 fps) after the audio rendition.
+    A chunk's run (`offset`, its start in the whole video) shifts its timestamps there and writes
+    them as they are into each fragment (`frag_discont`), not as an edit list of its own init
+    segment: its segments then play after the chunk before's, from the first chunk's init segment.
     """
     return {
         "f": "hls", "hls_time": SEGMENT_SECONDS, "hls_segment_type": "fmp4",
         "hls_fmp4_init_filename": INIT_SEGMENT, "hls_segment_filename": _pattern(folder, SEGMENT_NAMES),
         "start_number": first_segment, "hls_playlist_type": "event", "hls_list_size": 0,
         "hls_flags": "independent_segments+temp_file+omit_endlist",
-        "avoid_negative_ts": "disabled", "hls_segment_options": "movflags=+negative_cts_offsets",
+        "avoid_negative_ts": "disabled", "hls_segment_options": "movflags=+negative_cts_offsets" + (
+            "+frag_discont" if offset else ""
+        ),
+        **({"output_ts_offset": f"{offset:.6f}"} if offset else {}),
     }
 
 
@@ -114,6 +123,7 @@ class HlsRung(HlsMedia):
     settings: EncodeSettings = EncodeSettings()
     cap: int = 0  # the video's maximum rate, bits/s; 0: the table's for this rung (`rate_cap`)
     first_segment: int = 1
+    offset: float = 0.0  # where its first picture is in the whole video, s: a chunk's start (media/chunks.py)
 
     @classmethod
     def of(cls, info: MediaInfo, rung: Rung, root: Path, settings: EncodeSettings = EncodeSettings()) -> HlsRung:
@@ -147,7 +157,8 @@ class HlsRung(HlsMedia):
             picture, str(self.path), vcodec="libx264", preset=self.settings.preset, crf=self.settings.crf,
             maxrate=self.max_rate, bufsize=self.buffer_size, pix_fmt="yuv420p",
             force_key_frames=f"expr:gte(t,n_forced*{GOP_SECONDS})", sc_threshold=0,
-            map_metadata=-1, **{"forced-idr": 1, "x264-params": gop}, **_hls_muxer(self.folder, self.first_segment),
+            map_metadata=-1, **{"forced-idr": 1, "x264-params": gop},
+            **_hls_muxer(self.folder, self.first_segment, self.offset),
         )
 
 
@@ -195,6 +206,22 @@ class HlsLadder:
     ) -> HlsLadder:
         audio = HlsAudio(root / AUDIO_FOLDER, settings) if info.has_audio else None
         return cls(root, tuple(HlsRung.of(info, rung, root, settings) for rung in rungs), audio)
+
+    @classmethod
+    def plan_chunk(
+        cls, info: MediaInfo, rungs: list[Rung], root: Path, chunk: Chunk, settings: EncodeSettings = EncodeSettings()
+    ) -> HlsLadder:
+        """The video rungs of one chunk (media/chunks.py): numbered and timed as its place in the whole
+        video has them. No audio: a chunked video's audio is encoded once, for the whole of it."""
+        return cls(
+            root,
+            tuple(
+                replace(HlsRung.of(info, rung, root, settings), first_segment=chunk.first_segment,
+                        offset=chunk.span.start)
+                for rung in rungs
+            ),
+            None,
+        )
 
     @property
     def outputs(self) -> list[Output]:

@@ -167,6 +167,21 @@ def first_segments(playlist_text: str, count: int) -> str:
     return "\n".join(kept) + "\n"
 
 
+def joined(playlist_texts: Sequence[str]) -> str:
+    """One media playlist of several runs' (a chunked video's, in order): the first's header, then
+    every run's segments, left open (`final` closes it). The runs' segments are numbered and timed
+    as one (media/chunks.py) and play from the first run's init segment."""
+    if not playlist_texts:
+        raise ValueError("no playlist to join")
+    header = first_segments(playlist_texts[0], 0).splitlines()
+    body = []
+    for text in playlist_texts:
+        lines = first_segments(text, len(segments(text))).splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("#EXTINF")), len(lines))
+        body += lines[start:]
+    return "\n".join([*header, *body]) + "\n"
+
+
 def init_segment_uri(playlist_text: str) -> str | None:
     """The URI of the `#EXT-X-MAP` (the init segment), if the playlist has one."""
     match = re.search(r'^#EXT-X-MAP:.*?URI="([^"]*)"', playlist_text, re.MULTILINE)

@@ -1,0 +1,123 @@
+"""Chunks of one video encoded by separate runs join into the stream one run would have made: the
+same segments, numbers, IDR instants and pictures, decodable from the first chunk's init segment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from media import chunks, command, playlists
+from media.binaries import find
+from media.chunks import Chunk, Span
+from media.hls import HlsLadder
+from media.ladder import Rung
+from media.outputs import EncodeSettings
+from media.probe import Limits, probe
+from media.runner import RunLimits, run
+
+SECONDS = 20
+RUNGS = [Rung(320, 180)]
+FAST = EncodeSettings(preset="veryfast")  # the default preset: B-frames, so pictures shown out of decode order
+
+
+@pytest.mark.parametrize(
+    ("duration", "chunk_seconds", "expected"),
+    [
+        (24, 12, [(0, 12, 1), (12, 12, 4)]),
+        (26, 12, [(0, 12, 1), (12, 14, 4)]),  # a 2 s remainder joins the last chunk
+        (30, 12, [(0, 12, 1), (12, 12, 4), (24, 6, 7)]),  # half a chunk or more is a chunk of its own
+        (7.5, 60, [(0, 7.5, 1)]),  # shorter than a chunk: one
+        (3601.2, 120, None),
+    ],
+)
+def test_chunks_start_on_segment_boundaries_and_cover_the_video(duration, chunk_seconds, expected):
+    planned = chunks.plan(duration, chunk_seconds)
+    if expected is not None:
+        assert [(c.span.start, c.span.duration, c.first_segment) for c in planned] == expected
+    assert planned[0].span.start == 0 and all(c.span.start % 4 == 0 for c in planned)
+    assert sum(c.span.duration for c in planned) == pytest.approx(duration)
+    for before, after in zip(planned, planned[1:], strict=False):
+        assert after.span.start == before.span.start + before.span.duration
+        assert after.first_segment == before.first_segment + before.segments
+    assert [c.number for c in planned] == list(range(len(planned))) and planned[-1].last
+
+
+def packets(path: Path) -> list[dict]:
+    done = subprocess.run(
+        [find("ffprobe"), "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+         "-of", "json", str(path)],
+        capture_output=True, check=True, timeout=60,
+    )
+    return json.loads(done.stdout)["packets"]
+
+
+def encode(source: Path, root: Path, chunk: Chunk | None) -> HlsLadder:
+    info = probe(source, Limits())
+    if chunk is None:
+        ladder = HlsLadder.plan(info, RUNGS, root, FAST)
+        ladder = HlsLadder(ladder.root, ladder.rungs, None)  # video alone, as a chunk is
+        span = Span()
+    else:
+        ladder, span = HlsLadder.plan_chunk(info, RUNGS, root, chunk, FAST), chunk.span
+    duration = span.duration or info.duration
+    run(command.build(source, info, ladder.outputs, span), duration, lambda _: None, lambda: None, RunLimits(120))
+    for rung in ladder.rungs:
+        playlists.finalize(rung.path)
+    return ladder
+
+
+def stream_file(folder: Path, init: Path, names: list[str], into: Path) -> Path:
+    with into.open("wb") as out:
+        for part in [init, *(folder / name for name in names)]:
+            out.write(part.read_bytes())
+    return into
+
+
+@pytest.fixture(scope="module")
+def encoded(clips, tmp_path_factory):
+    source = clips("chunked-source", width=320, height=180, seconds=SECONDS)
+    work = tmp_path_factory.mktemp("chunks")
+    whole = encode(source, work / "whole", None)
+    planned = chunks.plan(SECONDS, 8)  # 0-8, 8-16, 16-20
+    parts = [encode(source, work / f"chunk{c.number}", c) for c in planned]
+    return whole, parts, work
+
+
+def test_chunks_join_into_the_segments_one_run_makes(encoded):
+    whole, parts, work = encoded
+    one = playlists.segments(whole.rungs[0].path.read_text())
+    texts = [part.rungs[0].path.read_text() for part in parts]
+    joined = playlists.joined(texts)
+    listed = playlists.segments(joined)
+    assert [uri for uri, _ in listed] == [uri for uri, _ in one] == [f"seg_{n:05d}.m4s" for n in range(1, 6)]
+    assert [d for _, d in listed] == pytest.approx([d for _, d in one], abs=0.001)
+    assert not playlists.is_final(joined) and joined.count("#EXT-X-MAP") == 1, "open until `final` says"
+    assert playlists.segments(playlists.final(joined)) == listed
+
+    folders = {name: part.rungs[0].folder for part in parts for name, _ in
+               playlists.segments(part.rungs[0].path.read_text())}
+    merged = work / "merged"
+    merged.mkdir()
+    for name, folder in folders.items():
+        (merged / name).write_bytes((folder / name).read_bytes())
+    chunked = stream_file(merged, parts[0].rungs[0].init_segment, list(folders), work / "chunked.mp4")
+    reference = stream_file(whole.rungs[0].folder, whole.rungs[0].init_segment, [u for u, _ in one], work / "one.mp4")
+    got, want = packets(chunked), packets(reference)
+    assert len(got) == len(want) == SECONDS * 25, "every picture once: none lost or doubled at a boundary"
+    key_times = [round(float(p["pts_time"]), 3) for p in got if "K" in p["flags"]]
+    assert key_times == [round(float(p["pts_time"]), 3) for p in want if "K" in p["flags"]]
+    assert len(key_times) == SECONDS // 2, "an IDR every 2 s, straight across the chunks"
+    times = sorted(float(p["pts_time"]) for p in got)
+    assert all(0.039 < b - a < 0.041 for a, b in zip(times, times[1:], strict=False)), "no gap, no overlap"
+
+
+def test_the_joined_stream_decodes_from_the_first_chunks_init_segment(encoded):
+    _, parts, work = encoded
+    chunked = work / "chunked.mp4"
+    done = subprocess.run(
+        [find("ffmpeg"), "-v", "error", "-i", str(chunked), "-f", "null", "-"], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stderr == b"", done.stderr.decode(errors="replace")[-500:]
