@@ -14,21 +14,7 @@ import math
 from dataclasses import dataclass
 
 from media.hls import SEGMENT_SECONDS
-
-
-@dataclass(frozen=True)
-class Span:
-    """The part of the source one run reads: from `start`, `duration` seconds (0: to the end)."""
-
-    start: float = 0.0
-    duration: float = 0.0
-
-    @property
-    def whole(self) -> bool:
-        return self.start == 0 and self.duration == 0
-
-
-WHOLE = Span()
+from media.outputs import Span
 
 
 @dataclass(frozen=True)

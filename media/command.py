@@ -8,8 +8,7 @@ from pathlib import Path
 import ffmpeg
 
 from media.binaries import find
-from media.chunks import WHOLE, Span
-from media.outputs import Output
+from media.outputs import WHOLE, Output, Span
 from media.probe import MediaInfo
 from media.sandbox import GLOBAL_GUARDS, INPUT_GUARDS
 

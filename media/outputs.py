@@ -4,6 +4,7 @@ one more class here, not another branch in the command builder."""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,21 @@ class EncodeSettings:
     preset: str = "veryfast"  # libx264's
     crf: int = 23
     audio_bitrate: str = "128k"
+
+
+@dataclass(frozen=True)
+class Span:
+    """The part of the source one run reads: from `start`, `duration` seconds (0: to the end)."""
+
+    start: float = 0.0
+    duration: float = 0.0
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.duration == 0
+
+
+WHOLE = Span()
 
 
 class Output(ABC):
@@ -112,18 +128,32 @@ class Storyboard(Output):
 
     path: Path  # the raw thumbnails (yuv420p, layout.width x layout.height each)
     layout: storyboard.Layout
+    span: Span = WHOLE  # a chunk's part of the video (media/chunks.py): the thumbnails that fall in it
 
     @classmethod
     def of(cls, info: MediaInfo, path: Path, **layout) -> Storyboard:
         return cls(path, storyboard.Layout.plan(info.duration, info.width, info.height, **layout))
 
+    @property
+    def indices(self) -> range:
+        """Which of the whole storyboard's thumbnails this run takes: all, or those of its span."""
+        layout, span = self.layout, self.span
+        if span.whole:
+            return range(layout.count)
+        end_ms = round((span.start + span.duration) * 1000)
+        first = math.ceil(round(span.start * 1000) / (layout.interval * 1000))
+        last = layout.count if end_ms >= layout.duration_ms else math.ceil(end_ms / (layout.interval * 1000))
+        return range(first, min(last, layout.count))
+
     def build(self, picture, audio):
         layout = self.layout
+        if self.span.start:  # a chunk's pictures at their times in the whole video, so the fps filter
+            picture = picture.filter("setpts", f"PTS+{self.span.start:.6f}/TB")  # picks the same instants
         thumbnails = (
             picture.filter("tpad", stop_mode="clone", stop_duration=layout.interval)
             # the picture at the start of each interval: round=up takes the frame at or just before it
             .filter("fps", fps=f"1/{layout.interval}", round="up")
-            .filter("trim", end_frame=layout.count)
+            .filter("trim", end_frame=len(self.indices))
             .filter("scale", layout.width, layout.height)
             .filter("setsar", 1)
         )

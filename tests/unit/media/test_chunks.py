@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from media import chunks, command, playlists
 from media.binaries import find
-from media.chunks import Chunk, Span
+from media.chunks import Chunk
 from media.hls import HlsLadder
 from media.ladder import Rung
-from media.outputs import EncodeSettings
+from media.outputs import EncodeSettings, Span, Storyboard
 from media.probe import Limits, probe
 from media.runner import RunLimits, run
 
@@ -121,3 +123,28 @@ def test_the_joined_stream_decodes_from_the_first_chunks_init_segment(encoded):
         [find("ffmpeg"), "-v", "error", "-i", str(chunked), "-f", "null", "-"], capture_output=True, timeout=60
     )
     assert done.returncode == 0 and done.stderr == b"", done.stderr.decode(errors="replace")[-500:]
+
+
+@pytest.mark.parametrize("interval", [2, 3])
+def test_the_chunks_storyboard_thumbnails_are_the_whole_runs(clips, tmp_path, interval):
+    """Each chunk takes the thumbnails that fall in it, at the same instants as one run: laid end to
+    end they are the whole storyboard (3 s thumbnails straddle the 8 s chunk boundaries)."""
+    source = clips("chunked-source", width=320, height=180, seconds=SECONDS)
+    info = probe(source, Limits())
+    whole = Storyboard.of(info, tmp_path / "whole.yuv", interval=interval)
+    run(command.build(source, info, [whole]), info.duration, lambda _: None, lambda: None, RunLimits(60))
+    parts = []
+    for chunk in chunks.plan(SECONDS, 8):
+        part = replace(whole, path=tmp_path / f"chunk{chunk.number}.yuv", span=chunk.span)
+        run(command.build(source, info, [part], chunk.span), chunk.span.duration, lambda _: None, lambda: None,
+            RunLimits(60))
+        parts.append(part)
+    assert [list(p.indices) for p in parts] == (
+        [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]] if interval == 2 else [[0, 1, 2], [3, 4, 5], [6]]
+    )
+    frame = whole.layout.width * whole.layout.height * 3 // 2
+    joined = b"".join(p.path.read_bytes() for p in parts)
+    expected = whole.path.read_bytes()
+    assert len(joined) == len(expected) == whole.layout.count * frame
+    difference = np.abs(np.frombuffer(joined, np.uint8).astype(int) - np.frombuffer(expected, np.uint8).astype(int))
+    assert difference.mean() < 1.0, "the same pictures, decoded after a seek"
