@@ -223,6 +223,14 @@ class HlsLadder:
             None,
         )
 
+    @classmethod
+    def plan_audio(cls, info: MediaInfo, root: Path, settings: EncodeSettings = EncodeSettings()) -> HlsLadder:
+        """The audio alone, the whole of it: a chunked video's, encoded once (no priming gap or drift at
+        chunk boundaries); the run decodes no picture."""
+        if not info.has_audio:
+            raise ValueError("the source has no audio")
+        return cls(root, (), HlsAudio(root / AUDIO_FOLDER, settings))
+
     @property
     def outputs(self) -> list[Output]:
         return [*self.rungs, *([self.audio] if self.audio else [])]

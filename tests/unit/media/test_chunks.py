@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from media import chunks, command, playlists
+from media import chunks, command, playlists, remux
 from media.binaries import find
 from media.chunks import Chunk
 from media.hls import HlsLadder
@@ -19,6 +19,7 @@ from media.ladder import Rung
 from media.outputs import EncodeSettings, Span, Storyboard
 from media.probe import Limits, probe
 from media.runner import RunLimits, run
+from tests.media import streams
 
 SECONDS = 20
 RUNGS = [Rung(320, 180)]
@@ -148,3 +149,28 @@ def test_the_chunks_storyboard_thumbnails_are_the_whole_runs(clips, tmp_path, in
     assert len(joined) == len(expected) == whole.layout.count * frame
     difference = np.abs(np.frombuffer(joined, np.uint8).astype(int) - np.frombuffer(expected, np.uint8).astype(int))
     assert difference.mean() < 1.0, "the same pictures, decoded after a seek"
+
+
+def test_chunked_video_and_the_audio_made_once_remux_into_a_download_of_the_whole(encoded, clips, tmp_path):
+    """The MP4 download of a chunked video: the chunks' segments joined, the audio's (one run, no
+    picture decoded), copied into one file as long as the source, the picture and the sound with it."""
+    _, parts, work = encoded
+    source = clips("chunked-source", width=320, height=180, seconds=SECONDS)
+    info = probe(source, Limits())
+    audio = HlsLadder.plan_audio(info, tmp_path / "stream")
+    args = command.build(source, info, audio.outputs)
+    assert "split" not in " ".join(args) and "0:v" not in " ".join(args), "the audio run maps no picture"
+    run(args, info.duration, lambda _: None, lambda: None, RunLimits(60))
+    playlists.finalize(audio.audio.path)
+    folder = tmp_path / "stream" / "320p"
+    folder.mkdir(parents=True)
+    (folder / "init.mp4").write_bytes(parts[0].rungs[0].init_segment.read_bytes())
+    for part in parts:
+        for name, _ in playlists.segments(part.rungs[0].path.read_text()):
+            (folder / name).write_bytes((part.rungs[0].folder / name).read_bytes())
+    (folder / "index.m3u8").write_text(playlists.final(playlists.joined([p.rungs[0].path.read_text() for p in parts])))
+    download = remux.mp4_from_hls(folder / "index.m3u8", audio.audio.path, tmp_path / "320p.mp4")
+    found = {s["codec_type"]: s for s in streams(download)}
+    assert float(found["video"]["duration"]) == pytest.approx(SECONDS, abs=1 / 25 + 0.001), "within a frame"
+    assert int(found["video"]["nb_frames"]) == SECONDS * 25
+    assert float(found["audio"]["duration"]) == pytest.approx(SECONDS, abs=0.05)
