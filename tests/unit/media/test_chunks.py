@@ -79,6 +79,20 @@ def stream_file(folder: Path, init: Path, names: list[str], into: Path) -> Path:
     return into
 
 
+def joined_download(parts: list[HlsLadder], audio_playlist: Path, work: Path) -> Path:
+    """The chunks' segments in one folder with the first chunk's init segment and their joined final
+    playlist, as storage holds a chunked stream; copied with the audio into one MP4."""
+    folder = work / "joined"
+    folder.mkdir()
+    (folder / "init.mp4").write_bytes(parts[0].rungs[0].init_segment.read_bytes())
+    for part in parts:
+        for name, _ in playlists.segments(part.rungs[0].path.read_text()):
+            (folder / name).write_bytes((part.rungs[0].folder / name).read_bytes())
+    texts = [part.rungs[0].path.read_text() for part in parts]
+    (folder / "index.m3u8").write_text(playlists.final(playlists.joined(texts)))
+    return remux.mp4_from_hls(folder / "index.m3u8", audio_playlist, work / "download.mp4")
+
+
 @pytest.fixture(scope="module")
 def encoded(clips, tmp_path_factory):
     source = clips("chunked-source", width=320, height=180, seconds=SECONDS)
@@ -162,15 +176,58 @@ def test_chunked_video_and_the_audio_made_once_remux_into_a_download_of_the_whol
     assert "split" not in " ".join(args) and "0:v" not in " ".join(args), "the audio run maps no picture"
     run(args, info.duration, lambda _: None, lambda: None, RunLimits(60))
     playlists.finalize(audio.audio.path)
-    folder = tmp_path / "stream" / "320p"
-    folder.mkdir(parents=True)
-    (folder / "init.mp4").write_bytes(parts[0].rungs[0].init_segment.read_bytes())
-    for part in parts:
-        for name, _ in playlists.segments(part.rungs[0].path.read_text()):
-            (folder / name).write_bytes((part.rungs[0].folder / name).read_bytes())
-    (folder / "index.m3u8").write_text(playlists.final(playlists.joined([p.rungs[0].path.read_text() for p in parts])))
-    download = remux.mp4_from_hls(folder / "index.m3u8", audio.audio.path, tmp_path / "320p.mp4")
+    download = joined_download(parts, audio.audio.path, tmp_path)
     found = {s["codec_type"]: s for s in streams(download)}
     assert float(found["video"]["duration"]) == pytest.approx(SECONDS, abs=1 / 25 + 0.001), "within a frame"
     assert int(found["video"]["nb_frames"]) == SECONDS * 25
     assert float(found["audio"]["duration"]) == pytest.approx(SECONDS, abs=0.05)
+
+
+FLASHES = (
+    "color=c=black:s=320x180:r=25:d=20,"
+    "drawbox=w=iw:h=ih:color=white:t=fill:enable='lt(mod(t\\,4)\\,0.04)'"
+)
+BEEPS = "aevalsrc='if(lt(mod(t\\,4)\\,0.05)\\,sin(2*PI*1000*t)\\,0)':s=48000:d=20"
+
+
+def flashes_and_beeps(path: Path) -> tuple[list[float], list[float]]:
+    """When the picture turns white, and when the sound starts again after silence, in a file."""
+    done = subprocess.run(
+        [find("ffmpeg"), "-hide_banner", "-nostdin", "-i", str(path),
+         "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-",
+         "-af", "silencedetect=n=-30dB:d=0.5", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )
+    flashes, at = [], None
+    for line in done.stdout.splitlines():
+        if line.startswith("frame:"):
+            at = float(line.rsplit("pts_time:", 1)[1])
+        elif line.startswith("lavfi.signalstats.YAVG=") and float(line.split("=")[1]) > 128:
+            flashes.append(at)
+    beeps = [0.0] + [float(line.split("silence_end: ")[1].split()[0]) for line in done.stderr.splitlines()
+                     if "silence_end" in line]
+    return flashes, beeps
+
+
+def test_picture_and_sound_stay_together_across_chunk_boundaries(tmp_path):
+    """A flash and a beep every 4 s, at the chunk boundaries (8 s, 16 s) too: after the chunks are
+    joined with the audio made once, each flash is shown within a frame of its beep."""
+    source = tmp_path / "sync.mp4"
+    subprocess.run(
+        [find("ffmpeg"), "-loglevel", "error", "-y", "-f", "lavfi", "-i", FLASHES, "-f", "lavfi", "-i", BEEPS,
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(source)],
+        check=True, timeout=60,
+    )
+    info = probe(source, Limits())
+    planned = chunks.plan(info.duration, 8)
+    parts = [encode(source, tmp_path / f"chunk{c.number}", c) for c in planned]
+    audio = HlsLadder.plan_audio(info, tmp_path / "audio-run")
+    run(command.build(source, info, audio.outputs), info.duration, lambda _: None, lambda: None, RunLimits(60))
+    playlists.finalize(audio.audio.path)
+    download = joined_download(parts, audio.audio.path, tmp_path)
+    shown, heard = flashes_and_beeps(download)
+    flashes = [f for n, f in enumerate(shown) if n == 0 or f - shown[n - 1] > 0.1]  # onsets (one lasts 2 frames)
+    beeps = [b for b in heard if b < SECONDS - 0.5]  # not the silence's end at the end of the file
+    assert [round(f) for f in flashes] == [round(b) for b in beeps] == [0, 4, 8, 12, 16], (shown, heard)
+    # silencedetect sees a beep start some 20 ms late (its window), the same for every beep
+    assert all(abs(f - b) <= 1 / 25 + 0.025 for f, b in zip(flashes, beeps, strict=True)), (flashes, beeps)
