@@ -79,6 +79,7 @@ def shoot(browser, stack: Stack, api, clips: dict[str, Path], broken: Path, out:
 
     alice.page.goto(f"/videos/{ready}")
     alice.page.wait_for_selector("video")
+    alice.page.wait_for_selector('[data-role="download-list"] a')  # the stream plays; the downloads are listed
     alice.page.evaluate(
         "async () => { const v = document.querySelector('video'); v.muted = true; await v.play();"
         " await new Promise((done) => setTimeout(done, 1500)); v.pause(); }"
