@@ -17,8 +17,7 @@ import traceback
 
 from bench.common import Figure, machine, print_machine, quick_from, report, table
 
-# in order: the pipeline's samples are shared with first_rendition
-MODULES = ("pipeline", "first_rendition", "dispatch", "polling", "upload", "events", "scale", "hotspots")
+MODULES = ("pipeline", "dispatch", "polling", "upload", "events", "scale", "hotspots")
 OPTIONAL = ("notify_latency", "content_check", "restructure", "streaming")  # run with `--only NAME`
 
 
