@@ -1,4 +1,5 @@
-// Shared by the pages: the CSRF header for API calls, and live updates of a video.
+// Shared by the pages: the CSRF header for API calls, live updates of a video, loading a script when
+// a page first needs it, and small helpers for what the pages build.
 "use strict";
 
 const Conveyor = (() => {
@@ -7,6 +8,7 @@ const Conveyor = (() => {
   const MAX_STREAMS = 4;
   const POLL_MS = 3000;
   let streams = 0;
+  const scripts = new Map(); // src -> the promise of its loading
 
   function csrfToken() {
     return document.querySelector('meta[name="csrf-token"]').content;
@@ -34,6 +36,39 @@ const Conveyor = (() => {
 
   function percent(fraction) {
     return `${Math.floor((fraction || 0) * 100)}%`;
+  }
+
+  // 75 -> "1:15", 3725 -> "1:02:05"
+  function clock(seconds) {
+    const total = Math.max(0, Math.floor(seconds || 0));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = String(total % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+  }
+
+  // A new element with its class and text; the text is set as text (what is shown may be hostile)
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Loads the script at `src` (a URL of this site: the policy is script-src 'self') once; resolves
+  // once it has run. Scripts loaded together run in the order they were asked for.
+  function loadScript(src) {
+    if (!scripts.has(src)) {
+      scripts.set(src, new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.async = false;
+        script.onload = () => resolve();
+        script.onerror = () => reject(new Error(`could not load ${src}`));
+        document.head.append(script);
+      }));
+    }
+    return scripts.get(src);
   }
 
   // Calls onChange(video) on every change until a final state. Streams the changes while a slot
@@ -96,5 +131,5 @@ const Conveyor = (() => {
     else setTimeout(poll, POLL_MS);
   }
 
-  return { FINAL, api, csrfToken, errorOf, percent, watch };
+  return { FINAL, api, clock, csrfToken, element, errorOf, loadScript, percent, watch };
 })();

@@ -1,8 +1,10 @@
-// A video's page: live progress, the player once the video is playable (player.js, loaded then), the
-// downloads once it is ready; cancel and delete.
+// A video's page: live progress, the player once the video is playable (player.js with its parts,
+// loaded then), the downloads once it is ready; cancel and delete.
 "use strict";
 
-const PLAYER_SCRIPT = new URL("player.js", document.currentScript.src).href;
+// the player's scripts, in the order they run: the storyboard's previews, the timeline, the player
+const PLAYER_SCRIPTS = ["storyboard.js", "timeline.js", "player.js"]
+  .map((name) => new URL(name, document.currentScript.src).href);
 
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("video");
@@ -40,21 +42,15 @@ document.addEventListener("DOMContentLoaded", () => {
   let player = null;
   const startPlayer = async (video) => {
     try {
-      if (typeof ConveyorPlayer === "undefined") await loadScript(PLAYER_SCRIPT);
+      if (typeof ConveyorPlayer === "undefined") {
+        await Promise.all(PLAYER_SCRIPTS.map((src) => Conveyor.loadScript(src)));
+      }
     } catch (e) {
       problem("The player could not be loaded; reload the page to try again.");
       return null;
     }
     return ConveyorPlayer.create(part("player"), video);
   };
-
-  const loadScript = (src) => new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.onload = resolve;
-    script.onerror = reject;
-    document.head.append(script);
-  });
 
   const showDownloads = (renditions) => {
     if (!renditions.length) return;
