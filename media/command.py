@@ -28,7 +28,7 @@ def build(source: Path, info: MediaInfo, outputs: Sequence[Output], span: Span =
     nodes = [output.build(pictures[index], audio[index]) for index, output in enumerate(outputs)]
     graph = ffmpeg.merge_outputs(*nodes).global_args(
         "-nostdin", "-hide_banner", *GLOBAL_GUARDS,
-        "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.25",
+        "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.1",
     )
     return graph.overwrite_output().compile(cmd=find("ffmpeg"))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from media.errors import BadMedia, Stalled
 from media.sandbox import limits
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1  # between checks: cancel, shutdown, and what the stream may publish
 FFMPEG_INTERRUPTED = 255  # ffmpeg's exit status after SIGTERM or SIGINT
 
 
