@@ -96,7 +96,10 @@ class Poster(Output):
             .filter("scale", self.rung.width, self.rung.height)
             .filter("setsar", 1)
         )
-        return ffmpeg.output(still, str(self.path), f="image2", vcodec="mjpeg", vframes=1, **{"q:v": 3})
+        # written whole under its name (a temporary file renamed): it may be published while ffmpeg runs
+        return ffmpeg.output(
+            still, str(self.path), f="image2", vcodec="mjpeg", vframes=1, atomic_writing=1, **{"q:v": 3}
+        )
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
             progress.update(PROBED, force=True)
             made = Outputs.plan(info, work, settings, checked=content.wanted(video))
             screening = content.Screening(video, made.samples.path) if made.samples else None
-            publisher = Publisher(video, made.hls, screening)
+            publisher = Publisher(video, made.hls, screening, made.poster)
 
             def between() -> None:  # a few times a second while ffmpeg runs
                 check()

@@ -39,6 +39,7 @@ def video_json(video: Video, live: float | None = None) -> dict:
     if streams.viewable(video):
         body["playable"] = True
         body["playback_url"] = stream_url(video.id, streams.MASTER)
+        body["poster_url"] = media_url(video.poster_key) if video.poster_key else None
     if state is State.READY:
         body["renditions"] = [
             {"name": r.name, "width": r.width, "height": r.height, "size": r.size, "url": media_url(r.key)}

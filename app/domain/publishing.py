@@ -27,7 +27,9 @@ from app.domain.content import Screening
 from app.domain.models import Video
 from app.platform.storage import get_storage
 from media import playlists
+from media.fingerprint import FRAMES_PER_SECOND
 from media.hls import MASTER_PLAYLIST, HlsLadder, HlsMedia
+from media.outputs import Poster
 
 # a segment's end and the checked time come from different clocks' rounding (ffmpeg's EXTINF is
 # rounded to the microsecond, the samples fall every 0.5 s): a millisecond of slack
@@ -45,9 +47,10 @@ class _Media:
 
 
 class Publisher:
-    def __init__(self, video: Video, ladder: HlsLadder, screening: Screening | None):
+    def __init__(self, video: Video, ladder: HlsLadder, screening: Screening | None, poster: Poster | None = None):
         self.video = video
         self.ladder = ladder
+        self.poster = poster
         self.screening = screening
         self.storage = get_storage()
         self.media = [_Media(output, output.folder.relative_to(ladder.root).as_posix()) for output in ladder.outputs]
@@ -95,10 +98,20 @@ class Publisher:
             if media.output.path.is_file():
                 self._publish_media(media, checked, final)
         if not self.master_sent and all(media.published for media in self.media):
+            poster_key = self._poster(checked)
             playlists.write_master(self.ladder)  # rates from the caps until the segments can be measured
             self._put(MASTER_PLAYLIST, self.ladder.master_path)
             self.master_sent = True
-            streams.mark_playable(self.video)
+            streams.mark_playable(self.video, poster_key)
+
+    def _poster(self, checked: float) -> str | None:
+        """The poster, with the first segments, when ffmpeg has written it and the check has passed its
+        frame (the sample at or after it); else it comes at ready."""
+        poster = self.poster
+        if poster is None or not poster.path.is_file() or checked < poster.at + 1 / FRAMES_PER_SECOND:
+            return None
+        self._put(streams.POSTER, poster.path)
+        return streams.key(self.video.id, streams.POSTER)
 
     def _publish_media(self, media: _Media, checked: float, final: bool) -> None:
         text = media.output.path.read_text(encoding="utf-8")  # ffmpeg replaces it whole: never half of it

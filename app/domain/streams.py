@@ -23,6 +23,7 @@ MASTER = "master.m3u8"
 PLAYLIST = "index.m3u8"
 STORYBOARD_FOLDER = "storyboard"
 STORYBOARD = f"{STORYBOARD_FOLDER}/storyboard.vtt"
+POSTER = "poster.jpg"  # while processing; at ready the poster is stored beside the downloads
 # every name a stream has: the master; per rung (`720p`) and the audio, a playlist, an init segment and
 # numbered segments; the storyboard's cues and sheets. Nothing else is served, whatever is stored.
 NAMES = re.compile(
@@ -61,12 +62,13 @@ def viewable(video: Video) -> bool:
     return video.playable and State(video.state) in (State.QUEUED, State.PROCESSING, State.READY)
 
 
-def mark_playable(video: Video) -> bool:
-    """Every rung has its first segments: say so, once, while the video is still processing."""
+def mark_playable(video: Video, poster_key: str | None = None) -> bool:
+    """Every rung has its first segments: say so, once, while the video is still processing; with the
+    poster, when it was published with them."""
     changed = db.session.execute(
         db.update(Video)
         .where(Video.id == video.id, Video.state == State.PROCESSING.value, Video.playable.is_(False))
-        .values(playable=True)
+        .values(playable=True, **({"poster_key": poster_key} if poster_key else {}))
     ).rowcount
     db.session.commit()
     if changed:

@@ -71,7 +71,7 @@ def _fields(target: State, error: str | None, now: datetime) -> dict:
     else:
         values.update(finished_at=now, error=error)
         if target in WITHDRAWN:
-            values["playable"] = False
+            values.update(playable=False, poster_key=None)  # the poster was the stream's, withdrawn with it
         if target is State.READY:
             values["status"] = 1.0
     return values

@@ -131,6 +131,7 @@ def test_the_playlists_grow_while_processing_and_are_final_at_ready(stack, alice
             break
         time.sleep(0.05)
     assert body["playable"] and body["state"] == "processing", "watchable before it is ready"
+    assert get(body["poster_url"]).content[:3] == b"\xff\xd8\xff", "with its poster"
     playlist = urljoin(body["playback_url"], "360p/index.m3u8")
     seen = []
     while True:
@@ -206,6 +207,7 @@ def test_a_match_late_in_the_video_shows_only_checked_segments_then_takes_all_ba
         time.sleep(0.05)
         body = stack.video(alice, video_id)
     assert body["state"] == "rejected" and body["playable"] is False and body["playback_url"] is None
+    assert body["poster_url"] is None
     assert 0 < published_until <= 12.0, "watchable before the match, and nothing from the picture on"
     assert gone(stack.storage / "videos" / video_id / "stream"), "taken back as it ends rejected"
     assert [p.name for p in (stack.storage / "videos" / video_id).iterdir()] == ["source"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -42,6 +43,8 @@ class Checked:
 def ffmpeg_output(clips, tmp_path_factory, tmp_path):
     """A copy of a finished ladder (5 s: a 4 s and a 1 s segment per playlist), and its playlists."""
     run = hls_run(clips, tmp_path_factory)
+    poster = replace(run.poster, path=tmp_path / "poster.jpg")
+    shutil.copy(run.poster.path, poster.path)
     root = tmp_path / "work" / "stream"
     shutil.copytree(run.ladder.root, root)
     ladder = HlsLadder.plan(run.info, list(HLS_RUNGS), root, FAST)
@@ -49,7 +52,7 @@ def ffmpeg_output(clips, tmp_path_factory, tmp_path):
     for media in MEDIA:  # as ffmpeg leaves them: open
         (root / media / "index.m3u8").write_text(texts[media].replace("#EXT-X-ENDLIST\n", ""))
     (root / "master.m3u8").unlink(missing_ok=True)
-    return ladder, texts
+    return ladder, texts, poster
 
 
 def written(ladder: HlsLadder, texts: dict, segments: int) -> None:
@@ -80,11 +83,11 @@ def video(app, make_user) -> Video:
 
 
 def test_a_segment_is_published_once_finished_and_checked_then_the_master_and_playable(app, video, ffmpeg_output):
-    ladder, texts = ffmpeg_output
+    ladder, texts, poster = ffmpeg_output
     check = Checked()
     events = app.extensions["redis"].pubsub()
     events.subscribe(events_channel(video.id))
-    publisher = Publisher(video, ladder, check)
+    publisher = Publisher(video, ladder, check, poster)
     written(ladder, texts, 1)
     publisher.poll()
     assert stored(video) == [], "finished, but not checked yet"
@@ -105,9 +108,15 @@ def test_a_segment_is_published_once_finished_and_checked_then_the_master_and_pl
     assert not video.playable
     check.seconds = 4.5
     publisher.poll()
-    assert stored(video)[6:] == ["audio/index.m3u8", "audio/init.mp4", "audio/seg_00001.m4s", "master.m3u8"]
+    assert stored(video)[6:] == [
+        "audio/index.m3u8",
+        "audio/init.mp4",
+        "audio/seg_00001.m4s",
+        "master.m3u8",
+        "poster.jpg",
+    ], "the poster (at 2.5 s, checked) with the master"
     db.session.refresh(video)
-    assert video.playable
+    assert video.playable and video.poster_key == streams.key(video.id, "poster.jpg")
     messages = [m for m in iter(lambda: events.get_message(timeout=0.2), None) if m["type"] == "message"]
     assert any(json.loads(m["data"]).get("playable") is True for m in messages), "live listeners are told"
     master = get_storage().read_bytes(streams.key(video.id, "master.m3u8")).decode()
@@ -132,7 +141,7 @@ def test_a_segment_is_published_once_finished_and_checked_then_the_master_and_pl
 
 
 def test_a_retry_neither_repeats_nor_shrinks_what_an_earlier_attempt_published(app, video, ffmpeg_output):
-    ladder, texts = ffmpeg_output
+    ladder, texts, poster = ffmpeg_output
     written(ladder, texts, 2)
     first = Publisher(video, ladder, None)
     first.poll()  # an attempt published both segments, then its worker died
