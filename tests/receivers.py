@@ -120,13 +120,3 @@ class MailReceiver:
     def __exit__(self, *exc) -> None:
         self.controller.stop()
 
-
-def wait_for(condition, timeout: float = 30, what: str = "the condition"):
-    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -7,7 +7,6 @@ the system (`apt-get install chromium`); Playwright's own browser downloads are 
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -145,9 +144,3 @@ def visitor(browser, stack):
         visitor.context.close()
 
 
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)

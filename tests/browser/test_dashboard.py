@@ -7,7 +7,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from app.platform.queueing import rq_name
-from tests.browser.conftest import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

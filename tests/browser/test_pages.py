@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import XSS, ensure_worker, stop_workers, wait_until
+from tests.browser.conftest import XSS, ensure_worker, stop_workers
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -12,20 +12,11 @@ from rq.job import Job
 from tests.conftest import RedisServer, free_port
 from tests.hlsclient import complete, get
 from tests.stack import Stack, ffmpeg_pids, signal_dyno
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 SLOW = {"X264_PRESET": "veryslow", "RENDITIONS": "144,240,360"}
-
-
-def wait_until(predicate, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def processing(stack, session, video_id, at_least: float = 0.05):

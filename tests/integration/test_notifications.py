@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.receivers import HttpReceiver, MailReceiver, wait_for
+from tests.receivers import HttpReceiver, MailReceiver
 from tests.stack import ROOT, running_stack
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -96,11 +97,11 @@ def settled(stack, session, video_id: str, kind: str) -> dict:
                 return delivery
         return None
 
-    return wait_for(done, timeout=60, what=f"the {kind} delivery of {video_id}")
+    return wait_until(done, timeout=60, what=f"the {kind} delivery of {video_id}")
 
 
 def test_the_callback_is_signed_and_verifies_with_the_readme_recipe(stack, carol, receiver, ready_video):
-    [request] = wait_for(lambda: receiver.at("/ready"), what="the callback")
+    [request] = wait_until(lambda: receiver.at("/ready"), what="the callback")
     secret = carol.get(f"{stack.url}/api/account", timeout=10).json()["webhook_secret"]
     verify = readme_verify()
     assert verify(secret, request.headers["Conveyor-Signature"], request.body)
@@ -116,7 +117,7 @@ def test_the_callback_is_signed_and_verifies_with_the_readme_recipe(stack, carol
 
 
 def test_the_mail_arrives_with_a_link_to_the_video(stack, carol, mail, ready_video):
-    [received] = wait_for(lambda: mail.to("carol@example.com"), what="the mail")
+    [received] = wait_until(lambda: mail.to("carol@example.com"), what="the mail")
     link = f"{PUBLIC_URL}/videos/{ready_video['id']}"
     message = received.message
     assert received.login == "mailer"

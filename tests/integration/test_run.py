@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import redis
@@ -14,22 +13,18 @@ import requests
 from rq import Worker
 
 from media.binaries import find
+from tests import waiting
 from tests.conftest import RedisServer, free_port
 from tests.stack import ROOT, dyno_processes
 
 pytestmark = pytest.mark.integration
 
 
+NOT_YET = (requests.RequestException, redis.RedisError, OSError)  # a server still starting refuses connections
+
+
 def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (requests.RequestException, redis.RedisError, OSError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s")
+    return waiting.wait_until(predicate, timeout, what, step=0.2, ignoring=NOT_YET)
 
 
 class SavedRedis(RedisServer):

@@ -20,6 +20,7 @@ from tests.conftest import free_port
 from tests.hlsclient import get, hls_client, master_entries
 from tests.media import format_of, streams
 from tests.stack import running_stack
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +37,7 @@ def stack(tmp_path_factory, redis_server):
 
 def gone(path: Path, within: float = 2.0) -> bool:
     """Whether `path` is gone within a moment: files go just after the state changes."""
-    deadline = time.monotonic() + within
-    while path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not path.exists()
+    return wait_until(lambda: not path.exists(), within, f"{path.name} to go")
 
 
 def keyframe_times(init: bytes, segments: list[bytes], folder: Path, name: str) -> list[float]:

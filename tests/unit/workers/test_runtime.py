@@ -9,13 +9,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from app.workers import runtime
 from app.workers.runtime import worker_name
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 SUFFIX = r"-[0-9a-f]{6}"
@@ -77,16 +77,6 @@ def started(out: Path) -> dict[int, list[str]]:
     return found
 
 
-def wait_for(condition, what: str, within: float = 20.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def slots(children: dict[int, list[str]]) -> dict[int, int]:
     """pid -> the slot the child was given with `--index`."""
     return {pid: int(args[args.index("--index") + 1]) for pid, args in children.items()}
@@ -103,13 +93,13 @@ def test_the_supervisor_keeps_count_workers_running_and_stops_them_all_on_sigter
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
-        first = wait_for(lambda: len(started(out)) == 3 and started(out), "three children")
+        first = wait_until(lambda: len(started(out)) == 3 and started(out), 20, "three children")
         assert sorted(slots(first).values()) == [0, 1, 2]
         assert all(args[:2] == [str(out), "--index"] for args in first.values())  # its arguments, then its slot
 
         victim = next(pid for pid, slot in slots(first).items() if slot == 1)
         os.kill(victim, signal.SIGKILL)
-        everyone = wait_for(lambda: len(started(out)) == 4 and started(out), "a replacement")
+        everyone = wait_until(lambda: len(started(out)) == 4 and started(out), 20, "a replacement")
         [replacement] = set(everyone) - set(first)
         assert slots(everyone)[replacement] == 1  # the dead one's slot, so its name in /rq and the log
 
