@@ -27,7 +27,6 @@ from media.outputs import EncodeSettings, FrameSamples, Output, Poster, Storyboa
 log = logging.getLogger(__name__)
 
 PROBED, ENCODED, PACKAGED = 0.02, 0.93, 0.96  # of an item's own progress
-STORYBOARD_FOLDER = streams.STORYBOARD_FOLDER
 
 
 @dataclass(frozen=True)
@@ -129,9 +128,9 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
                 return
         downloads = _downloads(made, work, settings, info.duration)
         progress.update(PACKAGED, force=True)
-        sheets = storyboard.tile(made.storyboard.layout, made.storyboard.path, work / STORYBOARD_FOLDER)
-        cues = storyboard.write_vtt(made.storyboard.layout, work / STORYBOARD_FOLDER / "storyboard.vtt")
-        publisher.publish_files(STORYBOARD_FOLDER, [*sheets, cues])
+        sheets = storyboard.tile(made.storyboard.layout, made.storyboard.path, work / streams.STORYBOARD_FOLDER)
+        cues = storyboard.write_vtt(made.storyboard.layout, work / streams.STORYBOARD)
+        publisher.publish_files(streams.STORYBOARD_FOLDER, [*sheets, cues])
         _publish(video, item, downloads, made.poster, publisher, progress)
 
 

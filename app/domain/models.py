@@ -116,11 +116,6 @@ class Video(db.Model):
         return f"videos/{self.id}/"
 
     @property
-    def stream_prefix(self) -> str:
-        """Where its HLS stream and storyboard are published: `stream/master.m3u8`, `stream/720p/...`."""
-        return f"videos/{self.id}/stream/"
-
-    @property
     def largest_rendition(self) -> Rendition | None:
         return self.renditions[-1] if self.renditions else None
 

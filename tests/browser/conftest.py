@@ -7,12 +7,15 @@ the system (`apt-get install chromium`); Playwright's own browser downloads are 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
 from tests.conftest import free_port
+from tests.s3server import CREDENTIALS
 from tests.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -63,6 +66,23 @@ def redis_database(redis_server, number: int) -> str:
     url = redis_server.url.rsplit("/", 1)[0] + f"/{number}"
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+@contextmanager
+def running_s3_stack(folder: Path, redis_url: str, endpoint: str, bucket: str) -> Iterator[Stack]:
+    """Web, one worker and a user `alice`, storing in a bucket of the S3 server at `endpoint`."""
+    stack = Stack(
+        folder, redis_url, free_port(), RENDITIONS="144,240", STORAGE_URL=f"s3://{bucket}/media",
+        S3_ENDPOINT_URL=endpoint, **CREDENTIALS,
+    )
+    stack.migrate()
+    stack.start_web()
+    stack.start_worker()
+    stack.create_user("alice")
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="session")

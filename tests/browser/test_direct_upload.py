@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import redis_database
-from tests.conftest import free_port
-from tests.s3server import CREDENTIALS, s3_bucket
-from tests.stack import Stack
+from tests.browser.conftest import redis_database, running_s3_stack
+from tests.s3server import s3_bucket
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +21,9 @@ def bucket_endpoint():
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server, bucket_endpoint):
     """A stack of its own, on a Redis database of its own: its jobs are not for the other stack's workers."""
-    redis_url = redis_database(redis_server, 3)
-    stack = Stack(
-        tmp_path_factory.mktemp("browser-s3"), redis_url, free_port(), RENDITIONS="144,240",
-        STORAGE_URL=f"s3://{BUCKET}/media", S3_ENDPOINT_URL=bucket_endpoint, **CREDENTIALS,
-    )
-    stack.migrate()
-    stack.start_web()
-    stack.start_worker()
-    stack.create_user("alice")
-    yield stack
-    stack.stop()
+    folder, redis_url = tmp_path_factory.mktemp("browser-s3"), redis_database(redis_server, 3)
+    with running_s3_stack(folder, redis_url, bucket_endpoint, BUCKET) as stack:
+        yield stack
 
 
 def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor, clips, bucket_endpoint):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import XSS, Visitor, redis_database
+from tests.browser.conftest import XSS, Visitor, redis_database, running_s3_stack
 from tests.conftest import free_port
 from tests.media import make_clip
-from tests.s3server import CREDENTIALS, s3_bucket
+from tests.s3server import s3_bucket
 from tests.stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -269,18 +269,10 @@ BUCKET = "conveyor-player"
 def s3_stack(tmp_path_factory, redis_server):
     """Storage in a bucket: segments and sprite sheets come from the bucket's origin, playlists from the app."""
     with s3_bucket(BUCKET) as (endpoint, _):
-        redis_url = redis_database(redis_server, 5)
-        stack = Stack(
-            tmp_path_factory.mktemp("browser-player-s3"), redis_url, free_port(), RENDITIONS="144,240",
-            STORAGE_URL=f"s3://{BUCKET}/media", S3_ENDPOINT_URL=endpoint, **CREDENTIALS,
-        )
-        stack.bucket_endpoint = endpoint
-        stack.migrate()
-        stack.start_web()
-        stack.start_worker()
-        stack.create_user("alice")
-        yield stack
-        stack.stop()
+        folder, redis_url = tmp_path_factory.mktemp("browser-player-s3"), redis_database(redis_server, 5)
+        with running_s3_stack(folder, redis_url, endpoint, BUCKET) as stack:
+            stack.bucket_endpoint = endpoint
+            yield stack
 
 
 def test_on_s3_the_segments_come_from_the_bucket_under_the_page_policy(s3_stack, browser, tmp_path):
