@@ -130,6 +130,10 @@ def from_environment(instance_path: str) -> dict:
         "RENDITIONS": parse_renditions(env("RENDITIONS", DEFAULT_RENDITIONS)),
         "X264_PRESET": env("X264_PRESET", "veryfast"),
         "POSTER_AT_SECONDS": float(env("POSTER_AT_SECONDS", "1.0")),
+        # a video longer than this is spread over every free worker, in chunks of about CHUNK_SECONDS
+        # (whole 4 s segments); 0 converts every video in one job
+        "CHUNK_THRESHOLD_SECONDS": _int("CHUNK_THRESHOLD_SECONDS", 120),
+        "CHUNK_SECONDS": _int("CHUNK_SECONDS", 60),
         "JOB_RETRIES": _int("JOB_RETRIES", 3),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", [10, 30, 90]),
         "CONVERT_TIMEOUT_BASE": _int("CONVERT_TIMEOUT_BASE", 120),

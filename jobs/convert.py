@@ -1,4 +1,5 @@
-"""The conversion job: given a video id, run its work item through the domain, the RQ way.
+"""The conversion jobs: given a video id (and which part of it), run its work item through the
+domain, the RQ way: the whole video; or a long video's chunk, audio or finish.
 
 Bad media ends the video `failed` and the job failed (so /rq lists it, with the reason), never
 retried; other errors are retried by RQ, and its failure callback fails the video once no attempt
@@ -14,7 +15,7 @@ import time
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
-from app.domain import conversion, plan, streams, videos
+from app.domain import chunking, conversion, finishing, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Video
 from app.domain.states import State
@@ -28,6 +29,7 @@ from media.errors import BadMedia
 log = logging.getLogger(__name__)
 
 DB_MIRROR_SECONDS = 1.0
+STATE_CHECK_SECONDS = 1.0  # how often a running job reads its video's state
 # A video in one of these states may be converted: queued (the usual way), processing (the job was
 # handed back, or its worker died) and failed (an operator retried the failed job from /rq).
 CONVERTIBLE = frozenset({State.QUEUED, State.PROCESSING, State.FAILED})
@@ -36,19 +38,50 @@ HAND_BACKS = 1000
 
 
 def convert_video(video_id: str) -> dict | Retry:
-    """Convert one stored upload (its plan's one item, the whole video)."""
+    """Convert one stored upload: the whole video; or, when it is long, plan its chunks and queue them."""
+    return _run(video_id, plan.WHOLE, 0, conversion.convert_whole)
+
+
+def convert_chunk(video_id: str, number: int) -> dict | Retry:
+    """Convert one chunk of a long video: every rung of its part of the source."""
+    return _run(video_id, plan.CHUNK, number, chunking.convert_chunk)
+
+
+def convert_audio(video_id: str, number: int = 0) -> dict | Retry:
+    """Encode a long video's audio, all of it, once."""
+    return _run(video_id, plan.AUDIO, number, chunking.convert_audio)
+
+
+def finish_video(video_id: str, number: int = 0) -> dict | Retry:
+    """Finish a long video once its chunks and audio are done: final stream, downloads, `ready`."""
+    return _run(video_id, plan.FINISH, number, finishing.finish)
+
+
+def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
+    """Run one work item of a video through the domain, with the job's progress, cancel and shutdown."""
     video = db.session.get(Video, video_id)
     if video is None or State(video.state) not in CONVERTIBLE:
         return {"video": video_id, "skipped": True}
     if plan.cancel_requested(video_id):
         videos.cancel(video)
         return {"video": video_id, "state": State.CANCELLED.value}
-    item = plan.items_of(video)[0]
+    plan.items_of(video)
+    item = plan.item_of(video, kind, number)
+    if item is None or item.finished_at is not None:
+        return {"video": video_id, "skipped": True}  # planned otherwise meanwhile, or done already (a retry)
+    if kind == plan.FINISH:
+        if not finishing.ready_to_finish(video):
+            return {"video": video_id, "waiting": True}  # the sweep queues it again once all is done
+        if not finishing.claim(video_id):
+            return {"video": video_id, "skipped": True}  # another run is finishing it
     plan.start_item(item)  # committed with the move, or not at all
-    if not videos.move(video, State.PROCESSING):
-        return {"video": video_id, "skipped": True}  # cancelled or deleted that very moment
+    if kind == plan.WHOLE or video.state != State.PROCESSING.value:
+        if not videos.move(video, State.PROCESSING):
+            return {"video": video_id, "skipped": True}  # cancelled or deleted that very moment
+    else:
+        db.session.commit()  # one more part of a video already processing
     try:
-        conversion.convert_whole(video, item, Progress(_mirror(video_id, item)), lambda: _check_stop(video_id))
+        work(video, item, Progress(_mirror(video_id, item)), _stop_check(video_id))
     except BadMedia as exc:
         db.session.rollback()
         videos.move(video, State.FAILED, error=str(exc))
@@ -59,9 +92,12 @@ def convert_video(video_id: str) -> dict | Retry:
         return {"video": video_id, "state": State.CANCELLED.value}
     except Exception:
         if shutdown.requested():  # whatever broke while stopping (ffmpeg got the signal too): hand back
-            return _hand_back(video_id)
+            return _hand_back(video_id, kind)
         raise
-    return {"video": video_id, "state": video.state}
+    finally:
+        if kind == plan.FINISH:
+            finishing.release(video_id)
+    return {"video": video_id, "state": video.state, "item": f"{kind} {number}"}
 
 
 def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
@@ -70,20 +106,40 @@ def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
         return  # RQ tries again, or the worker hands the job back
     db.session.rollback()
     video = db.session.get(Video, job.args[0])
-    if video is not None and not State(video.state).is_final:
-        videos.move(video, State.FAILED, error=f"The conversion failed after {video.attempts} attempts: {exc_value}")
+    if video is None or State(video.state).is_final:
+        return
+    what, attempts = "The conversion", video.attempts
+    if len(job.args) > 1:  # a part of a long video: the others are stopped by the move
+        kind = next((k for k, function in plan.JOBS.items() if function == job.func_name), plan.CHUNK)
+        item = plan.item_of(video, kind, job.args[1])
+        if item is not None:
+            what, attempts = f"The conversion ({plan.part_name(item)})", item.attempts
+    videos.move(video, State.FAILED, error=f"{what} failed after {attempts} attempts: {exc_value}")
 
 
-def _check_stop(video_id: str) -> None:
-    """Raise when the worker is shutting down or the uploader cancelled."""
-    if shutdown.requested():
-        raise HandOff()
-    try:
-        cancelled = plan.cancel_requested(video_id)
-    except RedisError:
-        cancelled = False  # Redis is away: keep converting; the database has the final word
-    if cancelled:
-        raise Cancelled()
+def _stop_check(video_id: str):
+    """What the work calls a few times a second: it raises when the worker is shutting down, the
+    uploader cancelled, or the video is no longer processing (another part of it failed, was rejected)."""
+    last = {"at": time.monotonic()}
+
+    def check() -> None:
+        if shutdown.requested():
+            raise HandOff()
+        try:
+            cancelled = plan.cancel_requested(video_id)
+        except RedisError:
+            cancelled = False  # Redis is away: keep converting; the database has the final word
+        if cancelled:
+            raise Cancelled()
+        now = time.monotonic()
+        if now - last["at"] >= STATE_CHECK_SECONDS:
+            last["at"] = now
+            state = db.session.execute(db.select(Video.state).where(Video.id == video_id)).scalar_one_or_none()
+            db.session.commit()  # end the read: the next one sees what others committed since
+            if state != State.PROCESSING.value:
+                raise Cancelled()
+
+    return check
 
 
 def _stopped(video_id: str) -> None:
@@ -94,13 +150,14 @@ def _stopped(video_id: str) -> None:
     video = db.session.get(Video, video_id, populate_existing=True)
     if video is not None and video.state == State.PROCESSING.value:
         videos.move(video, State.CANCELLED)
-    streams.withdraw(video_id)
+    if video is None or State(video.state) in videos.WITHDRAWN:
+        streams.withdraw(video_id)
 
 
-def _hand_back(video_id: str) -> Retry:
+def _hand_back(video_id: str, kind: str) -> Retry:
     db.session.rollback()
     video = db.session.get(Video, video_id, populate_existing=True)
-    if video is not None:
+    if video is not None and kind == plan.WHOLE:  # a part of a long video: the others go on running
         videos.requeue(video)
     job = get_current_job()
     log.warning("job %s handed back to queue %s: the worker is shutting down", job and job.id, job and job.origin)

@@ -75,9 +75,10 @@ class Screening:
     written since the last and matches them, so what has been checked can be shown while the rest is
     still being encoded (app/domain/publishing.py)."""
 
-    def __init__(self, video: Video, frames: Path):
+    def __init__(self, video: Video, frames: Path, offset: float = 0.0):
         self.video = video
         self.frames = frames
+        self.offset = offset  # where the frames start in the video, s: a chunk's start
         self.listed = load_blocklist()
         self.limit = current_app.config["CONTENT_MATCH_DISTANCE"]
         self.checked = 0  # frames hashed and matched so far
@@ -109,7 +110,7 @@ class Screening:
             entry_hash=fingerprint.to_hex(self.listed.words[found.listed]),
             frame_hash=fingerprint.to_hex(found.words),
             distance=found.distance,
-            at_seconds=float(hashes.seconds[found.frame]),
+            at_seconds=self.offset + float(hashes.seconds[found.frame]),
             mirrored=found.mirrored,
         )
 

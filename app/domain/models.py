@@ -101,7 +101,7 @@ class Video(db.Model):
         back_populates="video", cascade="all, delete-orphan", order_by="Delivery.created_at"
     )
     work_items: Mapped[list[WorkItem]] = relationship(
-        back_populates="video", cascade="all, delete-orphan", order_by="WorkItem.number"
+        back_populates="video", cascade="all, delete-orphan", order_by="WorkItem.id"
     )
     content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/domain/content.py
         back_populates="video", cascade="all, delete-orphan", order_by="ContentMatch.matched_at"
@@ -129,13 +129,18 @@ class WorkItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # what its job does: `whole` (the video in one go)
-    number: Mapped[int] = mapped_column(default=0)  # its place in the plan, from 0
+    # what its job does: `whole` (the video in one go); or, for a long video, `chunk` (a part of it),
+    # `audio` (all its audio) and `finish` (once all of those are done)
+    kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int] = mapped_column(default=0)  # its place among the items of its kind, from 0
     weight: Mapped[float] = mapped_column(default=1.0)  # its share of the video's work; a plan's add up to 1
     progress: Mapped[float] = mapped_column(default=0.0)  # 0..1 of its own work, mirrored from its job
     attempts: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    start: Mapped[float | None]  # a chunk's span of the source, s (media/chunks.py)
+    duration: Mapped[float | None]
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: what a done chunk made (its playlists)
 
     video: Mapped[Video] = relationship(back_populates="work_items")
 

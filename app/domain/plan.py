@@ -1,9 +1,16 @@
 """A video's conversion as a plan of work items, each run as one RQ job with its own progress,
 attempts, cancel and recovery.
 
-Today's planner makes one item, the whole video. Everything that queues, watches, cancels or
-recovers a conversion goes through the items here, so spreading one video over many workers is
-another planner (chunks, then a finish), not a change to each of those places.
+Every video starts as one item, the whole video. Its job probes the source; a long one is planned
+again (`plan_chunks`) as chunks any free worker takes, its audio, and one finishing item that RQ
+queues once every other item's job has ended well (`depends_on` with a `Dependency`; all of them
+in one RQ `Group` named after the video). Everything that queues, watches, cancels or recovers a
+conversion goes through the items here, whatever the plan.
+
+Fairness: a whole video, a long video's audio and its first chunk (what makes it playable) and its
+finish go on the `default` queue; its other chunks on `low`, which workers take only when nothing
+else waits. A short upload that comes while a long one's chunks are queued is taken by the next
+worker that frees up, within one chunk's time.
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ import logging
 
 import redis
 from flask import current_app
-from rq import Callback, Retry
+from rq import Callback, Queue, Retry
 from rq.exceptions import InvalidJobOperation
-from rq.job import Job, JobStatus
+from rq.group import Group
+from rq.job import Dependency, Job, JobStatus
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.models import Video, WorkItem, utcnow
 from app.domain.states import State
@@ -23,11 +32,23 @@ from app.platform import queueing
 
 log = logging.getLogger(__name__)
 
-WHOLE = "whole"  # the item that converts the whole video in one job
+WHOLE = "whole"  # the item that converts the whole video in one job (and plans a long one again)
+CHUNK = "chunk"  # a part of a long video, every rung of it (app/domain/chunking.py)
+AUDIO = "audio"  # all of a long video's audio, encoded once
+FINISH = "finish"  # a long video's last step, once every other item is done (app/domain/finishing.py)
 # what runs each kind of item, by dotted path: the web never imports job code
-JOBS = {WHOLE: ("jobs.convert.convert_video", "jobs.convert.conversion_failed")}
+FAILED = "jobs.convert.conversion_failed"
+JOBS = {
+    WHOLE: "jobs.convert.convert_video",
+    CHUNK: "jobs.convert.convert_chunk",
+    AUDIO: "jobs.convert.convert_audio",
+    FINISH: "jobs.convert.finish_video",
+}
+# shares of a long video's work: its chunks share what is left, by their length
+AUDIO_WEIGHT, FINISH_WEIGHT = 0.02, 0.08
 CANCEL_TTL = 24 * 3600
 LIVE_JOB_STATES = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+WAITING_JOB_STATES = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def job_id(video_id: str, kind: str = WHOLE, number: int = 0) -> str:
@@ -36,6 +57,10 @@ def job_id(video_id: str, kind: str = WHOLE, number: int = 0) -> str:
 
 def item_job_id(item: WorkItem) -> str:
     return job_id(item.video_id, item.kind, item.number)
+
+
+def group_name(video_id: str) -> str:
+    return f"video-{video_id}"
 
 
 def cancel_key(video_id: str) -> str:
@@ -47,12 +72,28 @@ def make_plan(video: Video) -> list[WorkItem]:
 
     Items the video had already are reset and kept (their attempts go on counting), not replaced.
     """
-    planned = [(WHOLE, 0, 1.0)]
+    return _replan(video, [(WHOLE, 0, 1.0, None, None)])
+
+
+def plan_chunks(video: Video, spans: list[tuple[float, float]], has_audio: bool) -> list[WorkItem]:
+    """A long video's items (the caller commits): a chunk per (start, duration) span, the audio when it
+    has some, and the finish. The whole-video item that planned them is done with."""
+    total = sum(duration for _, duration in spans) or 1.0
+    share = 1.0 - FINISH_WEIGHT - (AUDIO_WEIGHT if has_audio else 0.0)
+    planned = [(CHUNK, number, share * duration / total, start, duration) for number, (start, duration) in
+               enumerate(spans)]
+    if has_audio:
+        planned.append((AUDIO, 0, AUDIO_WEIGHT, None, None))
+    return _replan(video, [*planned, (FINISH, 0, FINISH_WEIGHT, None, None)])
+
+
+def _replan(video: Video, planned: list[tuple]) -> list[WorkItem]:
     existing = {(item.kind, item.number): item for item in video.work_items}
     items = []
-    for kind, number, weight in planned:
+    for kind, number, weight, start, duration in planned:
         item = existing.get((kind, number)) or WorkItem(kind=kind, number=number)
         item.weight, item.progress, item.started_at, item.finished_at = weight, 0.0, None, None
+        item.start, item.duration, item.result = start, duration, None
         items.append(item)
     video.work_items = items
     return items
@@ -66,30 +107,97 @@ def items_of(video: Video) -> list[WorkItem]:
     return video.work_items
 
 
+def is_chunked(video: Video) -> bool:
+    return any(item.kind != WHOLE for item in video.work_items)
+
+
+def item_of(video: Video, kind: str, number: int = 0) -> WorkItem | None:
+    return next((i for i in video.work_items if (i.kind, i.number) == (kind, number)), None)
+
+
 def enqueue(video: Video) -> list[Job]:
-    """Queue every item of the video's plan. Only ids go into a job: no user text reaches Redis or /rq."""
-    return [enqueue_item(item) for item in items_of(video)]
+    """Queue every item of the video's plan. Only ids go into a job: no user text reaches Redis or /rq.
+
+    A long video's items go in one RQ Group: the audio and the first chunk first (they make it
+    playable), then the other chunks, then the finish, in a call of its own: a job enqueued in the
+    same `enqueue_many` batch as the jobs it depends on would be queued at once."""
+    items = items_of(video)
+    if not is_chunked(video):
+        return [enqueue_item(item) for item in items]
+    group = Group.create(queueing.get_redis(), group_name(video.id))
+    work = sorted((i for i in items if i.kind != FINISH), key=lambda i: (i.kind != AUDIO, i.number))
+    jobs = []
+    for role in ("default", "low"):
+        batch = [item for item in work if queue_role(item) == role]
+        if batch:
+            queue = queueing.get_queue(role)
+            jobs += group.enqueue_many(queue, [_job_data(queue, item) for item in batch])
+    finish = item_of(video, FINISH)
+    if finish is not None:
+        jobs.append(enqueue_item(finish))
+    return jobs
 
 
-def enqueue_item(item: WorkItem, role: str = "default") -> Job:
-    function, on_failure = JOBS[item.kind]
-    return queueing.get_queue(role).enqueue(
-        function,
-        item.video_id,
+def queue_role(item: WorkItem) -> str:
+    return "low" if item.kind == CHUNK and item.number > 0 else "default"
+
+
+def enqueue_item(item: WorkItem) -> Job:
+    """Queue one item's job on its queue (a finish after the other items' unfinished jobs)."""
+    queue = queueing.get_queue(queue_role(item))
+    data = _job_data(queue, item)
+    if item.video.work_items and is_chunked(item.video):
+        return Group.create(queue.connection, group_name(item.video_id)).enqueue_many(queue, [data])[0]
+    return queue.enqueue_many([data])[0]
+
+
+def enqueue_again(item: WorkItem, connection: redis.Redis) -> Job:
+    """Queue an item no live job runs; a finish left deferred is replaced (its dependencies are done,
+    whatever RQ thinks of their jobs)."""
+    stale = queueing.fetch_job(item_job_id(item), connection)
+    if stale is not None and stale.get_status() == JobStatus.DEFERRED:
+        stale.delete()
+    return enqueue_item(item)
+
+
+def _job_data(queue: Queue, item: WorkItem):
+    waits_for = [] if item.kind != FINISH else [
+        item_job_id(other) for other in item.video.work_items if other.kind != FINISH and other.finished_at is None
+    ]
+    return queue.prepare_data(
+        JOBS[item.kind],
+        (item.video_id,) if item.kind == WHOLE else (item.video_id, item.number),
         job_id=item_job_id(item),
-        job_timeout=job_timeout(),
+        timeout=job_timeout(item.duration),
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         retry=retry_policy(),
-        on_failure=Callback(on_failure),
-        description=f"convert video {item.video_id}",
+        on_failure=Callback(FAILED),
+        description=describe(item),
+        depends_on=Dependency(jobs=waits_for, allow_failure=False) if waits_for else None,
     )
 
 
-def job_timeout() -> int:
-    """RQ's hard ceiling for one item; the job itself stops ffmpeg sooner, by duration."""
+def part_name(item: WorkItem) -> str:
+    """Which part of its video an item is, for people: `chunk 3 of 12`, `audio`, `finish`."""
+    if item.kind == CHUNK:
+        count = sum(1 for other in item.video.work_items if other.kind == CHUNK)
+        return f"chunk {item.number + 1} of {count}"
+    return item.kind
+
+
+def describe(item: WorkItem) -> str:
+    """What /rq shows of a job: the video id and which part of it, never user text."""
+    if item.kind == WHOLE:
+        return f"convert video {item.video_id}"
+    return f"convert video {item.video_id}: {part_name(item)}"
+
+
+def job_timeout(duration: float | None = None) -> int:
+    """RQ's hard ceiling for one item (a chunk's by its length); the job itself stops ffmpeg sooner."""
     cfg = current_app.config
-    return cfg["CONVERT_TIMEOUT_BASE"] + cfg["MAX_DURATION_SECONDS"] * cfg["CONVERT_TIMEOUT_FACTOR"] + 300
+    seconds = cfg["MAX_DURATION_SECONDS"] if duration is None else duration
+    return round(cfg["CONVERT_TIMEOUT_BASE"] + seconds * cfg["CONVERT_TIMEOUT_FACTOR"] + 300)
 
 
 def retry_policy() -> Retry | None:
@@ -97,19 +205,32 @@ def retry_policy() -> Retry | None:
     return Retry(max=retries, interval=current_app.config["JOB_RETRY_INTERVALS"]) if retries > 0 else None
 
 
-def request_cancel(video: Video) -> None:
-    """Stop every item: a queued job never starts; a running one sees the flag and stops."""
+def request_cancel(video: Video, *, forget: bool = False) -> None:
+    """Stop every item: a queued (or deferred) job never starts; a running one sees the flag and stops.
+    `forget` (the video is being deleted): the jobs that will not run are deleted from RQ altogether."""
     connection = queueing.get_redis()
     connection.set(cancel_key(video.id), 1, ex=CANCEL_TTL)
+    stop_waiting(video, forget=forget)
+
+
+def stop_waiting(video: Video, *, forget: bool = False) -> None:
+    """Cancel the video's jobs that wait to run (queued, scheduled, or deferred as a finish is): when it
+    ended otherwise (a part failed for good, or was rejected), they have nothing left to do."""
+    connection = queueing.get_redis()
     for item in video.work_items:
         job = queueing.fetch_job(item_job_id(item), connection)
-        if job is not None and job.get_status(refresh=False) in (
-            JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED
-        ):
-            try:
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        try:
+            if status in WAITING_JOB_STATES:
                 job.cancel()
-            except InvalidJobOperation:
-                pass  # it started meanwhile: the flag stops it
+            if forget and status != JobStatus.STARTED:
+                job.delete()
+        except InvalidJobOperation:
+            pass  # it started meanwhile: the flag (or the video's state) stops it
+    if forget:
+        connection.delete(Group.get_key(group_name(video.id)))
 
 
 def cancel_requested(video_id: str) -> bool:
@@ -117,15 +238,22 @@ def cancel_requested(video_id: str) -> bool:
 
 
 def missing_items(video: Video, connection: redis.Redis) -> list[WorkItem]:
-    """Items of an unfinished video that no live job in one of Conveyor's queues will run."""
+    """Items of an unfinished video that no live job in one of Conveyor's queues will run; also a finish
+    left deferred although every item it waits for is done (RQ never queues it when one of them
+    failed for good and was then redone another way, or when its dependencies' jobs expired)."""
     ours = {queueing.rq_name(role) for role in queueing.QUEUE_NAMES}
+    items = items_of(video)
+    others_done = all(item.finished_at is not None for item in items if item.kind != FINISH)
     missing = []
-    for item in items_of(video):
+    for item in items:
         if item.finished_at is not None:
             continue
         job = queueing.fetch_job(item_job_id(item), connection)
         # a job left in a queue of another name (before an upgrade renamed them) is one no worker takes
-        if job is None or job.origin not in ours or job.get_status() not in LIVE_JOB_STATES:
+        status = job.get_status() if job is not None else None
+        if job is None or job.origin not in ours or status not in LIVE_JOB_STATES:
+            missing.append(item)
+        elif item.kind == FINISH and status == JobStatus.DEFERRED and others_done:
             missing.append(item)
     return missing
 
@@ -140,7 +268,7 @@ def live_progress(video: Video) -> float | None:
     total, heard = 0.0, False
     for item in items:
         part = item.progress
-        if item.finished_at is None:
+        if item.finished_at is None and item.started_at is not None:  # only running jobs say more
             job = queueing.fetch_job(item_job_id(item), connection)
             value = job.get_meta(refresh=False).get("progress") if job is not None else None
             if isinstance(value, int | float):
@@ -173,15 +301,27 @@ def finish_item(item: WorkItem) -> None:
 
 def whole_fraction(item: WorkItem, fraction: float) -> float:
     """The video's fraction done when `item` is `fraction` done: the items' weighted sum, below 1.0
-    (which is for `ready` alone)."""
-    done = sum(i.weight * (max(i.progress, fraction) if i is item else i.progress) for i in item.video.work_items)
+    (which is for `ready` alone). The other items' parts as this session last read them."""
+    done = sum(
+        i.weight * (max(i.progress, fraction) if i is item else (1.0 if i.finished_at else i.progress))
+        for i in item.video.work_items
+    )
     return min(done, 0.99)
 
 
 def mirror_progress(video_id: str, item: WorkItem, fraction: float) -> float:
-    """Write an item's progress and the video's whole fraction (which only grows) to the database."""
-    whole = whole_fraction(item, fraction)
+    """Write an item's progress and the video's whole fraction (which only grows) to the database; the
+    other items' parts are read afresh, as other workers wrote them."""
     item.progress = max(item.progress, min(fraction, 1.0))
+    siblings = {i.id: i for i in item.video.work_items if i is not item}
+    if siblings:
+        rows = db.session.execute(
+            db.select(WorkItem.id, WorkItem.progress, WorkItem.finished_at).where(WorkItem.id.in_(siblings))
+        )
+        for row in rows:  # as read, not as changed by this session: nothing of theirs is written back
+            set_committed_value(siblings[row.id], "progress", row.progress)
+            set_committed_value(siblings[row.id], "finished_at", row.finished_at)
+    whole = whole_fraction(item, fraction)
     db.session.execute(
         db.update(Video)
         .where(Video.id == video_id, Video.status < whole, Video.state == State.PROCESSING.value)

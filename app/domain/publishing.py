@@ -14,6 +14,12 @@ A retry (a hand-back, a worker that died) converts the whole video again from it
 earlier attempt published stays, under the same names (the same source and settings make the same
 segments at the same times), and each playlist grows again only past what it already named; so a
 player watching meanwhile sees no segment twice, none missing, no playlist that shrinks.
+
+A long video's parts (app/domain/chunking.py) publish with the same class. Its first chunk is
+published as a whole video's start is, and writes the master, naming the audio that another job
+encodes; the audio's job publishes its own playlist. The video is playable when both are there,
+which ever of the two jobs sees it. Every later chunk is `staged`: its segments are stored as they
+are checked, but named by no playlist until the chunks before it are done (app/domain/assembly.py).
 """
 
 from __future__ import annotations
@@ -47,38 +53,60 @@ class _Media:
 
 
 class Publisher:
-    def __init__(self, video: Video, ladder: HlsLadder, screening: Screening | None, poster: Poster | None = None):
+    """Publishes what one ffmpeg run makes of a video's stream.
+
+    `master`: the ladder the master playlist names, written once every media of this run has
+    segments (default: this run's own; None: this run writes none, as the audio of a long video).
+    `waits_for`: names of the stream that must be stored too before the video is playable (a long
+    video's first chunk waits for the audio's playlist, its audio for the master). `staged`: store
+    checked segments only, no playlist (a long video's later chunks)."""
+
+    def __init__(
+        self, video: Video, ladder: HlsLadder, screening: Screening | None, poster: Poster | None = None, *,
+        master: HlsLadder | None | bool = True, waits_for: tuple[str, ...] = (), staged: bool = False,
+    ):
         self.video = video
         self.ladder = ladder
+        self.master = ladder if master is True else master or None
+        self.waits_for = list(waits_for)
+        self.staged = staged
         self.poster = poster
         self.screening = screening
         self.storage = get_storage()
         self.media = [_Media(output, output.folder.relative_to(ladder.root).as_posix()) for output in ladder.outputs]
         self.master_sent = False
+        self.announced = False
+        self.poster_key: str | None = None
         self._resume()
 
     def _resume(self) -> None:
         """What an earlier attempt published of this video stays published: count it."""
+        if self.staged:
+            return  # named by no playlist yet: stored again whole
         for media in self.media:
             try:
                 text = self.storage.read_bytes(self._key(media, streams.PLAYLIST)).decode("utf-8")
             except FileNotFoundError:
                 continue
             media.published = len(playlists.segments(text))
-        self.master_sent = self.video.playable and self.storage.exists(streams.key(self.video.id, streams.MASTER))
+        self.announced = self.video.playable
+        self.master_sent = self.master is None or (
+            self.video.playable and self.storage.exists(streams.key(self.video.id, streams.MASTER))
+        )
 
     def poll(self) -> None:
         """Publish what ffmpeg has finished and the check has passed. Raises content.Matched."""
         checked = self.screening.advance() if self.screening else math.inf
         self._publish(checked)
 
-    def finish(self) -> None:
+    def finish(self, close: bool = True) -> None:
         """After ffmpeg has ended well: check the rest, and publish every segment; the local playlists
-        are made final (what the MP4 remux reads), the published ones not yet. Raises content.Matched."""
+        are made final (what the MP4 remux reads; not a chunk's, which the next one's continue), the
+        published ones not yet. Raises content.Matched."""
         if self.screening:
             self.screening.advance(final=True)
         self._publish(math.inf)
-        for media in self.media:
+        for media in self.media if close else ():
             playlists.finalize(media.output.path)
 
     def finalize(self) -> None:
@@ -97,12 +125,25 @@ class Publisher:
         for media in self.media:
             if media.output.path.is_file():
                 self._publish_media(media, checked, final)
-        if not self.master_sent and all(media.published for media in self.media):
-            poster_key = self._poster(checked)
-            playlists.write_master(self.ladder)  # rates from the caps until the segments can be measured
-            self._put(MASTER_PLAYLIST, self.ladder.master_path)
+        if self.staged or not all(media.published for media in self.media):
+            return
+        if not self.master_sent:
+            self.poster_key = self._poster(checked)
+            playlists.write_master(self.master)  # rates from the caps until the segments can be measured
+            self._put(MASTER_PLAYLIST, self.master.master_path)
             self.master_sent = True
-            streams.mark_playable(self.video, poster_key)
+        if not self.announced and self._others_there():
+            poster = self.poster_key
+            first_chunks = streams.key(self.video.id, streams.POSTER)  # published with the master
+            if poster is None and self.master is None and self.storage.exists(first_chunks):
+                poster = first_chunks
+            streams.mark_playable(self.video, poster)
+            self.announced = True
+
+    def _others_there(self) -> bool:
+        """Whether what another job publishes is stored (read until it is, then no more)."""
+        self.waits_for = [name for name in self.waits_for if not self.storage.exists(streams.key(self.video.id, name))]
+        return not self.waits_for
 
     def _poster(self, checked: float) -> str | None:
         """The poster, with the first segments, when ffmpeg has written it and the check has passed its
@@ -125,12 +166,14 @@ class Publisher:
         if ready <= media.published and not final:
             return
         init = playlists.init_segment_uri(text)
-        if init and not media.init_sent:
+        if init and not media.init_sent and not self.staged:  # a later chunk's is the first chunk's
             self._put_file(media, init)
             media.init_sent = True
         for uri, _ in listed[media.published : ready]:  # those before: stored already, by this attempt or one before
             self._put_file(media, uri)
         media.published = max(media.published, ready)
+        if self.staged:
+            return
         shown = text if final else playlists.first_segments(text, media.published)
         self._put_text(f"{media.name}/{streams.PLAYLIST}", shown)
 

@@ -41,7 +41,7 @@ def hand_back(connection: redis.Redis, queue: Queue, job: Job, execution_id: str
         connection.zrem(StartedJobRegistry(queue=queue).key, f"{job.id}:{execution_id}")
     queue.enqueue_job(job, at_front=True)
     video = db.session.get(Video, job.args[0]) if job.args else None
-    if video is not None:
+    if video is not None and job.id == plan.job_id(video.id):  # a part of a long video: the others run on
         videos.requeue(video)
     log.warning("job %s handed back to queue %s", job.id, queue.name)
 
@@ -82,8 +82,10 @@ def _forgotten(connection: redis.Redis) -> None:
         if not missing:
             continue
         log.warning("video %s has %d work item(s) no live job runs; enqueueing them again", video.id, len(missing))
-        if not videos.requeue(video):  # a queued one stays queued: touch it, so the grace starts afresh
+        # a queued one stays queued, as does a long video whose other parts may be running: touch it,
+        # so the grace starts afresh
+        if plan.is_chunked(video) or not videos.requeue(video):
             video.updated_at = utcnow()
             db.session.commit()
         for item in missing:
-            plan.enqueue_item(item)
+            plan.enqueue_again(item, connection)

@@ -78,14 +78,24 @@ def mark_playable(video: Video, poster_key: str | None = None) -> bool:
     return bool(changed)
 
 
+def work_prefix(video_id: str) -> str:
+    """Where a long video's chunks leave what the finish needs (thumbnails, the poster): never served."""
+    return f"videos/{video_id}/work/"
+
+
 def withdraw(video_id: str) -> None:
-    """Take back everything the stream published; the whole folder when the video itself is gone.
+    """Take back everything the stream published, and the chunks' work files; the whole folder when
+    the video itself is gone.
 
     Best effort: storage that is away leaves files behind, which a later withdraw (or delete) removes.
     """
     storage = get_storage()
     gone = db.session.get(Video, video_id) is None
     try:
-        storage.delete_prefix(f"videos/{video_id}/" if gone else prefix(video_id))
+        if gone:
+            storage.delete_prefix(f"videos/{video_id}/")
+        else:
+            storage.delete_prefix(prefix(video_id))
+            storage.delete_prefix(work_prefix(video_id))
     except (StorageError, OSError) as exc:
         log.warning("video %s: published files not all removed (%s)", video_id, exc)

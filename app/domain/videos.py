@@ -55,11 +55,22 @@ def move(video: Video, target: State, *, error: str | None = None) -> bool:
     announce(video)
     if target in WITHDRAWN:
         streams.withdraw(video.id)  # what a viewer could watch while it was processing
+        if target is not State.CANCELLED and plan.is_chunked(video):
+            _stop_parts(video)
     if target in (State.READY, State.FAILED):
         _count(video, target)
     if target.is_final:
         notify_final(video)  # on `high`, so a free worker sends it at once
     return True
+
+
+def _stop_parts(video: Video) -> None:
+    """A long video failed or was rejected: its parts still waiting will not run; those running see the
+    state and stop within a second."""
+    try:
+        plan.stop_waiting(video)
+    except RedisError:
+        log.warning("video %s: its waiting parts not cancelled: redis unavailable", video.id)
 
 
 def _fields(target: State, error: str | None, now: datetime) -> dict:
@@ -129,7 +140,7 @@ def cancel(video: Video) -> bool:
 def delete(video: Video) -> None:
     """Stop it, remove every file of it, then the video itself."""
     if State(video.state) in CANCELLABLE_STATES:
-        plan.request_cancel(video)
+        plan.request_cancel(video, forget=True)
     get_storage().delete_prefix(video.prefix)
     db.session.delete(video)
     db.session.commit()

@@ -42,6 +42,10 @@ class Storage(ABC):
         """A local path holding the object's bytes, for as long as the block runs."""
 
     @abstractmethod
+    def get_file(self, key: str, target: Path) -> Path:
+        """Write the object's bytes to the local file `target`; FileNotFoundError when there is none."""
+
+    @abstractmethod
     def read_bytes(self, key: str) -> bytes:
         """A small object's bytes (a playlist); FileNotFoundError when there is none."""
 

@@ -55,6 +55,10 @@ class LocalStorage(Storage):
             raise FileNotFoundError(f"no stored file {key}")
         yield path
 
+    def get_file(self, key: str, target: Path) -> Path:
+        shutil.copyfile(self.path(key), target)
+        return target
+
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
 

@@ -75,6 +75,11 @@ class S3Storage(Storage):
                 return None
             raise StorageError(f"storage: {exc}") from exc
 
+    def get_file(self, key: str, target: Path) -> Path:
+        with _errors(key):
+            self.client.download_file(self.bucket, self.object_key(key), str(target), Config=TRANSFER)
+        return target
+
     def read_bytes(self, key: str) -> bytes:
         with _errors(key):
             return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()

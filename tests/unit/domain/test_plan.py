@@ -39,7 +39,7 @@ def test_live_progress_weighs_items_by_their_share(app, video_id):
     video = db.session.get(Video, video_id)
     video.work_items = [
         WorkItem(kind="part", number=0, weight=0.25, progress=1.0, finished_at=db.func.now()),
-        WorkItem(kind="part", number=1, weight=0.75, progress=0.2),
+        WorkItem(kind="part", number=1, weight=0.75, progress=0.2, started_at=db.func.now()),
     ]
     db.session.commit()
     done, running = video.work_items
