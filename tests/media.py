@@ -44,3 +44,43 @@ def format_of(path: Path) -> dict:
     )
     return json.loads(done.stdout)["format"]
 
+
+
+def make_sync_clip(path: Path, *, seconds: float, width: int, height: int) -> Path:
+    """A white flash and a 1 kHz beep together every 4 s (on every segment boundary), black and silent
+    between: what shows whether picture and sound stay together."""
+    flashes = (
+        f"color=c=black:s={width}x{height}:r=25:d={seconds},"
+        "drawbox=w=iw:h=ih:color=white:t=fill:enable='lt(mod(t\\,4)\\,0.04)'"
+    )
+    beeps = f"aevalsrc='if(lt(mod(t\\,4)\\,0.05)\\,sin(2*PI*1000*t)\\,0)':s=48000:d={seconds}"
+    subprocess.run(
+        [find("ffmpeg"), "-loglevel", "error", "-y", "-f", "lavfi", "-i", flashes, "-f", "lavfi", "-i", beeps,
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
+        check=True, timeout=120,
+    )
+    return path
+
+
+def flashes_and_beeps(path: Path) -> tuple[list[float], list[float]]:
+    """When the picture turns white, and when the sound starts again after silence, in a file."""
+    done = subprocess.run(
+        [find("ffmpeg"), "-hide_banner", "-nostdin", "-i", str(path),
+         "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-",
+         "-af", "silencedetect=n=-30dB:d=0.5", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=120,
+    )
+    flashes, at = [], None
+    for line in done.stdout.splitlines():
+        if line.startswith("frame:"):
+            at = float(line.rsplit("pts_time:", 1)[1])
+        elif line.startswith("lavfi.signalstats.YAVG=") and float(line.split("=")[1]) > 128:
+            flashes.append(at)
+    beeps = [0.0] + [float(line.split("silence_end: ")[1].split()[0]) for line in done.stderr.splitlines()
+                     if "silence_end" in line]
+    return flashes, beeps
+
+
+def onsets(times: list[float]) -> list[float]:
+    """The first of each run of times (a flash lasts a frame or two)."""
+    return [t for n, t in enumerate(times) if n == 0 or t - times[n - 1] > 0.1]

@@ -19,7 +19,7 @@ from media.ladder import Rung
 from media.outputs import EncodeSettings, Span, Storyboard
 from media.probe import Limits, probe
 from media.runner import RunLimits, run
-from tests.media import streams
+from tests.media import flashes_and_beeps, make_sync_clip, streams
 
 SECONDS = 20
 RUNGS = [Rung(320, 180)]
@@ -183,41 +183,10 @@ def test_chunked_video_and_the_audio_made_once_remux_into_a_download_of_the_whol
     assert float(found["audio"]["duration"]) == pytest.approx(SECONDS, abs=0.05)
 
 
-FLASHES = (
-    "color=c=black:s=320x180:r=25:d=20,"
-    "drawbox=w=iw:h=ih:color=white:t=fill:enable='lt(mod(t\\,4)\\,0.04)'"
-)
-BEEPS = "aevalsrc='if(lt(mod(t\\,4)\\,0.05)\\,sin(2*PI*1000*t)\\,0)':s=48000:d=20"
-
-
-def flashes_and_beeps(path: Path) -> tuple[list[float], list[float]]:
-    """When the picture turns white, and when the sound starts again after silence, in a file."""
-    done = subprocess.run(
-        [find("ffmpeg"), "-hide_banner", "-nostdin", "-i", str(path),
-         "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-",
-         "-af", "silencedetect=n=-30dB:d=0.5", "-f", "null", "-"],
-        capture_output=True, text=True, timeout=60,
-    )
-    flashes, at = [], None
-    for line in done.stdout.splitlines():
-        if line.startswith("frame:"):
-            at = float(line.rsplit("pts_time:", 1)[1])
-        elif line.startswith("lavfi.signalstats.YAVG=") and float(line.split("=")[1]) > 128:
-            flashes.append(at)
-    beeps = [0.0] + [float(line.split("silence_end: ")[1].split()[0]) for line in done.stderr.splitlines()
-                     if "silence_end" in line]
-    return flashes, beeps
-
-
 def test_picture_and_sound_stay_together_across_chunk_boundaries(tmp_path):
     """A flash and a beep every 4 s, at the chunk boundaries (8 s, 16 s) too: after the chunks are
     joined with the audio made once, each flash is shown within a frame of its beep."""
-    source = tmp_path / "sync.mp4"
-    subprocess.run(
-        [find("ffmpeg"), "-loglevel", "error", "-y", "-f", "lavfi", "-i", FLASHES, "-f", "lavfi", "-i", BEEPS,
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(source)],
-        check=True, timeout=60,
-    )
+    source = make_sync_clip(tmp_path / "sync.mp4", seconds=SECONDS, width=320, height=180)
     info = probe(source, Limits())
     planned = chunks.plan(info.duration, 8)
     parts = [encode(source, tmp_path / f"chunk{c.number}", c) for c in planned]

@@ -1,0 +1,133 @@
+"""One long video spread over every worker: real worker processes take its chunks, its audio and its
+finish from Redis, and the result is the stream and downloads one job would have made.
+
+The threshold and the chunk length are set low (10 s, 12 s) so that a 36 s clip is three chunks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from rq.job import Job
+
+from media import playlists
+from tests.conftest import free_port
+from tests.hlsclient import complete, get, master_entries
+from tests.media import flashes_and_beeps, format_of, make_sync_clip, onsets, streams
+from tests.stack import running_stack
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+SECONDS = 36  # three chunks of 12 s
+CHUNKED = {"CHUNK_THRESHOLD_SECONDS": "10", "CHUNK_SECONDS": "12"}
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    return make_sync_clip(tmp_path_factory.mktemp("long") / "long.mp4", seconds=SECONDS, width=480, height=270)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server):
+    with running_stack(tmp_path_factory.mktemp("chunking"), redis_server, free_port(), workers=2, **CHUNKED) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def carol(stack):
+    return stack.create_user("carol")
+
+
+def items(stack, video_id: str) -> list[dict]:
+    """The video's work items as the database has them."""
+    with sqlite3.connect(stack.instance / "conveyor.db") as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "SELECT kind, number, attempts, progress, start, duration, finished_at FROM work_items "
+            "WHERE video_id = ? ORDER BY id", (video_id,),
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def converted(stack, carol, long_clip):
+    video_id = stack.upload(carol, long_clip, title="long").json()["id"]
+    body = stack.wait_final(carol, video_id, timeout=240)
+    assert body["state"] == "ready", body
+    return body
+
+
+def test_a_long_video_is_planned_as_chunks_its_audio_and_a_finish_each_done_once(stack, converted, redis_server):
+    planned = items(stack, converted["id"])
+    assert [(i["kind"], i["number"], i["start"], i["duration"]) for i in planned] == [
+        ("chunk", 0, 0.0, 12.0), ("chunk", 1, 12.0, 12.0), ("chunk", 2, 24.0, pytest.approx(12.0, abs=0.05)),
+        ("audio", 0, None, None), ("finish", 0, None, None),
+    ]
+    assert all(i["finished_at"] and i["attempts"] == 1 and i["progress"] == 1.0 for i in planned), planned
+    connection = redis_server.client()
+    jobs = [Job.fetch(f"{i['kind']}-{converted['id']}-{i['number']}", connection=connection) for i in planned]
+    assert [job.description for job in jobs] == [
+        f"convert video {converted['id']}: chunk 1 of 3", f"convert video {converted['id']}: chunk 2 of 3",
+        f"convert video {converted['id']}: chunk 3 of 3", f"convert video {converted['id']}: audio",
+        f"convert video {converted['id']}: finish",
+    ]
+    assert all(job.get_status() == "finished" for job in jobs)
+    assert len({job.worker_name for job in jobs[:3]}) == 2, "the chunks were spread over both workers"
+    assert {job.origin for job in jobs} == {"conveyor-default", "conveyor-low"}
+
+
+def test_the_chunked_stream_is_one_contiguous_stream(converted):
+    names = complete(converted["playback_url"], SECONDS)
+    # every rung's segments numbered 1 to 9 straight across the chunks (AAC frames end the audio's a
+    # little past 36 s: a tenth, short segment)
+    assert {uri: len(listed) for uri, listed in names.items() if uri != "audio/index.m3u8"} == {
+        "144p/index.m3u8": SECONDS // 4, "240p/index.m3u8": SECONDS // 4,
+    }
+    variants, media = master_entries(get(converted["playback_url"]).text)
+    assert [v["RESOLUTION"] for v in variants] == ["256x144", "426x240"] and len(media) == 1
+    assert all(int(v["AVERAGE-BANDWIDTH"]) < int(v["BANDWIDTH"]) for v in variants)
+
+
+def test_the_downloads_last_as_long_as_the_source_with_sound_and_picture_together(converted, long_clip, tmp_path):
+    source = float(format_of(long_clip)["duration"])
+    for rendition in converted["renditions"]:
+        path = tmp_path / f"{rendition['name']}.mp4"
+        path.write_bytes(get(rendition["url"]).content)
+        video = next(s for s in streams(path) if s["codec_type"] == "video")
+        assert float(video["duration"]) == pytest.approx(source, abs=1 / 25 + 1e-3), rendition["name"]
+        assert int(video["nb_frames"]) == SECONDS * 25, "every picture once: none lost or doubled at a boundary"
+        flashes, beeps = flashes_and_beeps(path)
+        flashes, beeps = onsets(flashes), [b for b in beeps if b < SECONDS - 0.5]
+        assert [round(f) for f in flashes] == [round(b) for b in beeps] == list(range(0, SECONDS, 4))
+        # the chunk boundaries are at 12 s and 24 s; silencedetect sees a beep some 20 ms late
+        assert all(abs(f - b) <= 1 / 25 + 0.025 for f, b in zip(flashes, beeps, strict=True)), (flashes, beeps)
+
+
+def test_the_storyboard_covers_every_chunk(converted):
+    cues = get(converted["storyboard_url"]).text
+    assert cues.count(" --> ") == SECONDS // 2  # a thumbnail every 2 s, from all three chunks
+    assert cues.rstrip().splitlines()[-2].endswith("--> 00:00:36.000")
+
+
+def test_nothing_is_left_in_the_work_folder(stack, converted):
+    assert not (stack.storage / "videos" / converted["id"] / "work").exists()
+
+
+def test_a_finish_queued_again_changes_nothing(stack, carol, converted, redis_server):
+    """As RQ would when two chunks end at once, or the sweep when it thinks the finish was lost."""
+    from rq import Queue
+
+    before = stack.video(carol, converted["id"])
+    queue = Queue("conveyor-default", connection=redis_server.client())
+    again = [queue.enqueue("jobs.convert.finish_video", converted["id"], 0) for _ in range(3)]
+    wait_until(lambda: all(job.get_status(refresh=True) == "finished" for job in again), timeout=30)
+    assert [job.return_value() for job in again] == [{"video": converted["id"], "skipped": True}] * 3
+    after = stack.video(carol, converted["id"])
+    assert after["renditions"] == before["renditions"] or [r["size"] for r in after["renditions"]] == [
+        r["size"] for r in before["renditions"]
+    ]
+    assert [i["attempts"] for i in items(stack, converted["id"]) if i["kind"] == "finish"] == [1]
+    assert json.loads(json.dumps(after["state"])) == "ready"
+    assert playlists.is_final(get(converted["playback_url"].replace("master.m3u8", "240p/index.m3u8")).text)
