@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
@@ -83,6 +84,8 @@ def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
     try:
         work(video, item, Progress(_mirror(video_id, item)), _stop_check(video_id))
     except BadMedia as exc:
+        if shutdown.requested():  # ffprobe or ffmpeg got the platform's signal too: not the file's fault
+            return _hand_back(video_id, kind)
         db.session.rollback()
         videos.move(video, State.FAILED, error=str(exc))
         _no_retry()
@@ -112,8 +115,11 @@ def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
     if len(job.args) > 1:  # a part of a long video: the others are stopped by the move
         kind = next((k for k, function in plan.JOBS.items() if function == job.func_name), plan.CHUNK)
         item = plan.item_of(video, kind, job.args[1])
-        if item is not None:
-            what, attempts = f"The conversion ({plan.part_name(item)})", item.attempts
+        if item is not None and item.finished_at is not None:
+            return  # its work was done and recorded; what failed was the job's end (its worker died)
+        if item is not None:  # tried at least as often as the retry policy says, even if it never got far
+            what = f"The conversion ({plan.part_name(item)})"
+            attempts = max(item.attempts, current_app.config["JOB_RETRIES"] + 1)
     videos.move(video, State.FAILED, error=f"{what} failed after {attempts} attempts: {exc_value}")
 
 

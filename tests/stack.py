@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -151,6 +152,16 @@ class Stack:
         response = session.get(f"{self.url}/api/videos/{video_id}", timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def work_items(self, video_id: str) -> list[dict]:
+        """The video's work items as the database has them, in plan order."""
+        with sqlite3.connect(self.instance / "conveyor.db") as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT kind, number, attempts, progress, start, duration, started_at, finished_at FROM work_items "
+                "WHERE video_id = ? ORDER BY id", (video_id,),
+            ).fetchall()
+        return [dict(row) for row in rows]
 
     def wait_final(self, session: requests.Session, video_id: str, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout

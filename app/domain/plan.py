@@ -156,6 +156,8 @@ def enqueue_again(item: WorkItem, connection: redis.Redis) -> Job:
     whatever RQ thinks of their jobs)."""
     stale = queueing.fetch_job(item_job_id(item), connection)
     if stale is not None and stale.get_status() == JobStatus.DEFERRED:
+        for dependency in stale._dependency_ids:  # no job that ends later may look for it as its dependent
+            connection.srem(Job.dependents_key_for(dependency), stale.id)
         stale.delete()
     return enqueue_item(item)
 

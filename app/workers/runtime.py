@@ -71,7 +71,7 @@ def worker_name(index: int, environ: Mapping[str, str] = os.environ) -> str:
 
 def _not_maintenance_chatter(record: logging.LogRecord) -> bool:
     # RQ's maintenance pass carries recovery, so it runs every 10 s, not every 10 min: keep it out of the log
-    return "cleaning registries" not in str(record.msg)
+    return "cleaning registries" not in str(record.msg) and "cleaning group registries" not in str(record.msg)
 
 
 def _name_the_log(name: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import free_port
-from tests.stack import running_stack
+from tests.conftest import RedisServer, free_port
+from tests.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
@@ -23,3 +23,30 @@ def alice(stack):
 @pytest.fixture(scope="module")
 def bob(stack):
     return stack.create_user("bob")
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server for one test alone (one that restarts or stops it, or fills it)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_stack(tmp_path, own_redis):
+    """Stacks on the test's own Redis, with the web started and no worker: the test starts those."""
+    stacks = []
+
+    def make(**settings) -> Stack:
+        stack = Stack(tmp_path / f"stack{len(stacks)}", own_redis.url, free_port(), **settings)
+        stack.workdir.mkdir(exist_ok=True)
+        stack.migrate()
+        stack.start_web()
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()

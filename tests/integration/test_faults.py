@@ -9,9 +9,8 @@ import pytest
 import requests
 from rq.job import Job
 
-from tests.conftest import RedisServer, free_port
 from tests.hlsclient import complete, get
-from tests.stack import Stack, ffmpeg_pids, signal_dyno
+from tests.stack import ffmpeg_pids, signal_dyno
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -27,31 +26,6 @@ def processing(stack, session, video_id, at_least: float = 0.05):
 def playable(stack, session, video_id) -> dict | None:
     body = stack.video(session, video_id)
     return body if body["state"] == "processing" and body["playable"] else None
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def make_stack(tmp_path, own_redis):
-    stacks = []
-
-    def make(**settings) -> Stack:
-        stack = Stack(tmp_path / f"stack{len(stacks)}", own_redis.url, free_port(), **settings)
-        stack.workdir.mkdir(exist_ok=True)
-        stack.migrate()
-        stack.start_web()
-        stacks.append(stack)
-        return stack
-
-    yield make
-    for stack in stacks:
-        stack.stop()
 
 
 def test_sigterm_to_a_worker_dyno_hands_the_job_to_another_worker(make_stack, own_redis, clips):
