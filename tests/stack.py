@@ -155,7 +155,7 @@ class Stack:
 
     def work_items(self, video_id: str) -> list[dict]:
         """The video's work items as the database has them, in plan order."""
-        with sqlite3.connect(self.instance / "conveyor.db") as db:
+        with sqlite3.connect(self.env["DATABASE_URL"].removeprefix("sqlite:///")) as db:
             db.row_factory = sqlite3.Row
             rows = db.execute(
                 "SELECT kind, number, attempts, progress, start, duration, started_at, finished_at FROM work_items "

@@ -5,14 +5,21 @@ The threshold and the chunk length are set low (10 s, 12 s) so that a 36 s clip 
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import threading
+import time
+
 import pytest
 from rq.job import Job
 
 from media import playlists
+from tests.blocked import make_clip as make_content_clip
+from tests.blocked import make_picture
 from tests.conftest import free_port
 from tests.hlsclient import complete, get, master_entries
 from tests.media import flashes_and_beeps, format_of, make_sync_clip, onsets, streams
-from tests.stack import running_stack
+from tests.stack import FINAL, running_stack
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -115,3 +122,71 @@ def test_a_finish_queued_again_changes_nothing(stack, carol, converted, redis_se
     assert [i["attempts"] for i in stack.work_items(converted["id"]) if i["kind"] == "finish"] == [1]
     assert after["state"] == "ready"
     assert playlists.is_final(get(converted["playback_url"].replace("master.m3u8", "240p/index.m3u8")).text)
+
+
+def follow(stack, session, video_id: str, into: list[dict]) -> threading.Thread:
+    """Read the video's event stream in the background, as the page does, until it ends."""
+
+    def read() -> None:
+        with session.get(f"{stack.url}/api/videos/{video_id}/events", stream=True, timeout=300) as response:
+            for line in response.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    into.append(json.loads(line[5:]))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_watchable_after_the_first_chunk_and_growing_in_order_with_one_growing_status(make_stack, long_clip):
+    """One slow worker: the chunks come one after another, so what is published meanwhile shows."""
+    stack = make_stack(X264_PRESET="veryslow", **CHUNKED)
+    erin = stack.create_user("erin")
+    stack.start_worker()
+    video_id = stack.upload(erin, long_clip).json()["id"]
+    events: list[dict] = []
+    reader = follow(stack, erin, video_id, events)
+    body = wait_until(lambda: (b := stack.video(erin, video_id))["playable"] and b, 120, "playable")
+    assert body["state"] == "processing"
+    done = [i["number"] for i in stack.work_items(video_id) if i["kind"] == "chunk" and i["finished_at"]]
+    assert 2 not in done, "playable long before the last chunk"
+    rung = body["playback_url"].replace("master.m3u8", "144p/index.m3u8")
+    seen = [len(playlists.segments(get(rung).text))]
+    while (body := stack.video(erin, video_id))["state"] == "processing":
+        text = get(rung).text
+        assert not playlists.is_final(text)
+        seen.append(len(playlists.segments(text)))
+        time.sleep(0.2)
+    assert body["state"] == "ready"
+    assert seen == sorted(seen) and seen[0] <= 3 and seen[-1] >= 6, seen  # chunk by chunk, never shrinking
+    reader.join(timeout=30)
+    statuses = [event["status"] for event in events]
+    assert statuses == sorted(statuses), "one number that only grows, whichever chunk reports"
+    assert statuses[-1] == 1.0 and events[-1]["state"] == "ready"
+    assert len({round(s, 1) for s in statuses}) >= 5, statuses  # it moved along the way, not in one jump
+
+
+def test_a_later_chunk_showing_a_blocklisted_picture_rejects_the_video_before_any_of_it_is_shown(
+    make_stack, tmp_path
+):
+    """13 s of test pattern, 2 s of the listed picture, 13 s of bars: the picture is in the second chunk
+    (12 s to 28 s), in its first segment. That segment is never stored, and all is withdrawn."""
+    picture = make_picture(tmp_path / "picture.png")
+    clip = make_content_clip(tmp_path / "with-picture.mp4", picture, size="320x180", seconds=13)
+    stack = make_stack(X264_PRESET="veryslow", **CHUNKED)
+    stack.flask("blocklist", "add", str(picture))
+    frank = stack.create_user("frank")
+    stack.start_worker()
+    video_id = stack.upload(frank, clip).json()["id"]
+    rung = stack.storage / "videos" / video_id / "stream" / "144p"
+    stored: set[str] = set()
+    while stack.video(frank, video_id)["state"] not in FINAL:
+        stored |= {path.name for path in rung.glob("seg_*.m4s")} if rung.is_dir() else set()
+        time.sleep(0.05)
+    body = stack.video(frank, video_id)
+    assert body["state"] == "rejected" and not body["playable"]
+    assert stored and stored <= {"seg_00001.m4s", "seg_00002.m4s", "seg_00003.m4s"}, "only the first chunk's"
+    assert sorted(p.name for p in (stack.storage / "videos" / video_id).iterdir()) == ["source"]
+    with sqlite3.connect(stack.instance / "conveyor.db") as db:
+        (at,) = db.execute("SELECT at_seconds FROM content_matches WHERE video_id = ?", (video_id,)).fetchone()
+    assert 13 <= at <= 15, "where the picture is in the video, not in its chunk"

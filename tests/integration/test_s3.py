@@ -37,7 +37,8 @@ def stack(tmp_path_factory, redis_server, s3_server):
     stack = Stack(
         web_dir, redis_server.url, free_port(),
         STORAGE_URL=f"s3://{BUCKET}/media", S3_ENDPOINT_URL=endpoint, TMPDIR=str(web_dir / "tmp"),
-        DATABASE_URL=f"sqlite:///{db_dir / 'conveyor.db'}", **CREDENTIALS,
+        DATABASE_URL=f"sqlite:///{db_dir / 'conveyor.db'}", CHUNK_THRESHOLD_SECONDS="10", CHUNK_SECONDS="12",
+        **CREDENTIALS,
     )
     stack.migrate()
     stack.start_web()
@@ -129,6 +130,23 @@ def test_the_stream_plays_from_the_bucket_with_presigned_segments(stack, s3_serv
     assert float(format_of(copied)["duration"]) == pytest.approx(5, abs=0.15)
     playlists = set(complete(body["playback_url"], body["duration"]))
     assert playlists == {"144p/index.m3u8", "240p/index.m3u8", "audio/index.m3u8"}
+
+
+def test_a_long_video_is_chunked_through_the_bucket(stack, s3_server, clips, tmp_path):
+    """Three chunks (the clips of the other tests are under the 10 s threshold): each chunk's worker reads
+    the source from the bucket, the finish reads every segment back; nothing of the work is left."""
+    _, client = s3_server
+    grace = stack.create_user("grace")
+    clip = clips("long320", width=320, height=240, seconds=30)
+    body = stack.wait_final(grace, stack.upload(grace, clip).json()["id"])
+    assert body["state"] == "ready", body
+    assert set(complete(body["playback_url"], 30)) == {"144p/index.m3u8", "240p/index.m3u8", "audio/index.m3u8"}
+    assert [i["kind"] for i in stack.work_items(body["id"])] == ["chunk", "chunk", "chunk", "audio", "finish"]
+    check_playable(body["renditions"][-1]["url"], tmp_path, 240)
+    video = next(s for s in streams(tmp_path / "out.mp4") if s["codec_type"] == "video")
+    assert float(video["duration"]) == pytest.approx(30, abs=0.05)
+    assert keys(client, f"media/videos/{body['id']}/work/") == []
+    assert list(stack.worker_tmp.iterdir()) == [], "no chunk left a copy of the source behind"
 
 
 def test_delete_removes_the_objects(stack, s3_server, clips):
