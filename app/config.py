@@ -134,6 +134,9 @@ def from_environment(instance_path: str) -> dict:
         # (whole 4 s segments); 0 converts every video in one job
         "CHUNK_THRESHOLD_SECONDS": _int("CHUNK_THRESHOLD_SECONDS", 120),
         "CHUNK_SECONDS": _int("CHUNK_SECONDS", 60),
+        # on S3, a worker dyno keeps the sources it downloaded (its next chunks of the same video read
+        # them again) in its temporary folder, up to this much; 0: download for every job
+        "SOURCE_CACHE_MB": _int("SOURCE_CACHE_MB", 8192),
         "JOB_RETRIES": _int("JOB_RETRIES", 3),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", [10, 30, 90]),
         "CONVERT_TIMEOUT_BASE": _int("CONVERT_TIMEOUT_BASE", 120),

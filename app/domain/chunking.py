@@ -26,6 +26,7 @@ from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
 from app.extensions import db
 from app.platform.storage import get_storage
+from app.platform.storage.cache import source_copy
 from media import chunks, command, probe, runner
 from media.chunks import Chunk
 from media.hls import AUDIO_FOLDER, PLAYLIST, SEGMENT_SECONDS, HlsLadder
@@ -75,7 +76,7 @@ def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], No
     chunk = chunk_of(item)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
-        with get_storage().local_copy(video.source_key, work) as source:
+        with source_copy(video.source_key, work) as source:
             info = probe.probe(source, settings.limits)
             progress.update(PROBED, force=True)
             made = Outputs.plan_chunk(info, work, settings, content.wanted(video), chunk)
@@ -106,7 +107,7 @@ def convert_audio(video: Video, item: WorkItem, progress, check: Callable[[], No
     settings = EngineSettings.of(current_app.config)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
-        with get_storage().local_copy(video.source_key, work) as source:
+        with source_copy(video.source_key, work) as source:
             info = probe.probe(source, settings.limits)
             progress.update(PROBED, force=True)
             hls = HlsLadder.plan_audio(info, work / "stream", settings.encode)

@@ -31,7 +31,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
     settings = EngineSettings.of(current_app.config)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
-        with get_storage().local_copy(video.source_key, work) as source:
+        with get_storage().local_copy(video.source_key, work) as source:  # read once: not cached
             info = probe.probe(source, settings.limits)
             video.duration, video.width, video.height = info.duration, info.width, info.height
             db.session.commit()

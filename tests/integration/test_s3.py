@@ -146,7 +146,10 @@ def test_a_long_video_is_chunked_through_the_bucket(stack, s3_server, clips, tmp
     video = next(s for s in streams(tmp_path / "out.mp4") if s["codec_type"] == "video")
     assert float(video["duration"]) == pytest.approx(30, abs=0.05)
     assert keys(client, f"media/videos/{body['id']}/work/") == []
-    assert list(stack.worker_tmp.iterdir()) == [], "no chunk left a copy of the source behind"
+    # the worker kept the sources it read, once each, and nothing else: no job left a file behind
+    assert [p.name for p in stack.worker_tmp.iterdir()] == ["conveyor-sources"]
+    cached = [p.stat().st_size for p in (stack.worker_tmp / "conveyor-sources").iterdir() if p.suffix == ""]
+    assert cached.count(clip.stat().st_size) == 1
 
 
 def test_delete_removes_the_objects(stack, s3_server, clips):
