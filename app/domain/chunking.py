@@ -41,8 +41,9 @@ POSTER = "poster.jpg"
 
 
 def wanted(info: probe.MediaInfo) -> bool:
+    """Spread this video over workers? When it is longer than the threshold and makes two chunks or more."""
     threshold = current_app.config["CHUNK_THRESHOLD_SECONDS"]
-    return threshold > 0 and info.duration > threshold
+    return threshold > 0 and info.duration > threshold and len(chunks.plan(info.duration, chunk_seconds())) > 1
 
 
 def chunk_seconds() -> float:

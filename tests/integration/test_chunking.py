@@ -190,3 +190,19 @@ def test_a_later_chunk_showing_a_blocklisted_picture_rejects_the_video_before_an
     with sqlite3.connect(stack.instance / "conveyor.db") as db:
         (at,) = db.execute("SELECT at_seconds FROM content_matches WHERE video_id = ?", (video_id,)).fetchone()
     assert 13 <= at <= 15, "where the picture is in the video, not in its chunk"
+
+
+def test_a_long_silent_video_is_chunked_without_an_audio_part(stack, carol, clips):
+    clip = clips("long-silent", width=320, height=180, seconds=26, audio=False)
+    body = stack.wait_final(carol, stack.upload(carol, clip).json()["id"], timeout=120)
+    assert body["state"] == "ready", body
+    assert [i["kind"] for i in stack.work_items(body["id"])] == ["chunk", "chunk", "finish"]  # 12 s, 14 s
+    assert set(complete(body["playback_url"], 26)) == {"144p/index.m3u8"}
+    variants, media = master_entries(get(body["playback_url"]).text)
+    assert media == [] and "AUDIO" not in variants[0] and "mp4a" not in variants[0]["CODECS"]
+
+
+def test_a_video_just_over_the_threshold_that_makes_one_chunk_is_converted_whole(stack, carol, clips):
+    body = stack.wait_final(carol, stack.upload(carol, clips("c14", width=320, height=180, seconds=14)).json()["id"])
+    assert body["state"] == "ready"
+    assert [i["kind"] for i in stack.work_items(body["id"])] == ["whole"]  # 14 s: one chunk's worth
