@@ -86,6 +86,9 @@ def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
     except BadMedia as exc:
         if shutdown.requested():  # ffprobe or ffmpeg got the platform's signal too: not the file's fault
             return _hand_back(video_id, kind)
+        if _given_up(video_id):  # cancelled or deleted (its source with it) while ffmpeg read it
+            _stopped(video_id)
+            return {"video": video_id, "state": State.CANCELLED.value}
         db.session.rollback()
         videos.move(video, State.FAILED, error=str(exc))
         _no_retry()
@@ -158,6 +161,12 @@ def _stopped(video_id: str) -> None:
         videos.move(video, State.CANCELLED)
     if video is None or State(video.state) in videos.WITHDRAWN:
         streams.withdraw(video_id)
+
+
+def _given_up(video_id: str) -> bool:
+    db.session.rollback()
+    video = db.session.get(Video, video_id, populate_existing=True)
+    return video is None or video.state == State.CANCELLED.value or plan.cancel_requested(video_id)
 
 
 def _hand_back(video_id: str, kind: str) -> Retry:

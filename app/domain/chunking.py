@@ -88,7 +88,7 @@ def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], No
                     video, made.hls, screening, made.poster, master=made.master_ladder(info.has_audio), waits_for=waits
                 )
             else:
-                publisher = Publisher(video, made.hls, screening, master=None, staged=True)
+                publisher = Publisher(video, made.hls, screening, writes_master=False, staged=True)
             if not _encode(video, source, info, made.all, chunk.span, publisher, progress, check, settings):
                 return
         storage = get_storage()
@@ -112,7 +112,7 @@ def convert_audio(video: Video, item: WorkItem, progress, check: Callable[[], No
             info = probe.probe(source, settings.limits)
             progress.update(PROBED, force=True)
             hls = HlsLadder.plan_audio(info, work / "stream", settings.encode)
-            publisher = Publisher(video, hls, None, master=None, waits_for=(streams.MASTER,))
+            publisher = Publisher(video, hls, None, writes_master=False, waits_for=(streams.MASTER,))
             if not _encode(video, source, info, hls.outputs, Span(), publisher, progress, check, settings):
                 return
         check()

@@ -14,6 +14,7 @@ from app.domain import content, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Rendition, Video, WorkItem
 from app.domain.states import State
+from app.extensions import db
 from app.platform.storage import get_storage
 from media import ladder, probe, remux, runner
 from media.chunks import Chunk
@@ -167,8 +168,6 @@ def publish_ready(
 
 
 def _take_back(video: Video, keys: list[str]) -> None:
-    from app.extensions import db
-
     db.session.rollback()
     if db.session.get(Video, video.id, populate_existing=True) is not None and video.state == State.READY.value:
         return  # another run of the same step got there first: what it stored is these very files

@@ -56,18 +56,19 @@ class Publisher:
     """Publishes what one ffmpeg run makes of a video's stream.
 
     `master`: the ladder the master playlist names, written once every media of this run has
-    segments (default: this run's own; None: this run writes none, as the audio of a long video).
-    `waits_for`: names of the stream that must be stored too before the video is playable (a long
-    video's first chunk waits for the audio's playlist, its audio for the master). `staged`: store
-    checked segments only, no playlist (a long video's later chunks)."""
+    segments (default: this run's own); `writes_master=False`: this run writes none (a long video's
+    audio). `waits_for`: names of the stream that must be stored too before the video is playable
+    (a long video's first chunk waits for the audio's playlist, its audio for the master).
+    `staged`: store checked segments only, no playlist (a long video's later chunks)."""
 
     def __init__(
         self, video: Video, ladder: HlsLadder, screening: Screening | None, poster: Poster | None = None, *,
-        master: HlsLadder | None | bool = True, waits_for: tuple[str, ...] = (), staged: bool = False,
+        master: HlsLadder | None = None, writes_master: bool = True, waits_for: tuple[str, ...] = (),
+        staged: bool = False,
     ):
         self.video = video
         self.ladder = ladder
-        self.master = ladder if master is True else master or None
+        self.master = (master or ladder) if writes_master else None
         self.waits_for = list(waits_for)
         self.staged = staged
         self.poster = poster

@@ -154,11 +154,12 @@ def test_watchable_after_the_first_chunk_and_growing_in_order_with_one_growing_s
     seen = [len(playlists.segments(get(rung).text))]
     while (body := stack.video(erin, video_id))["state"] == "processing":
         text = get(rung).text
-        assert not playlists.is_final(text)
+        # growing (EVENT) until the finish's last step before `ready` makes it final, whole
+        assert not playlists.is_final(text) or len(playlists.segments(text)) == SECONDS // 4, text
         seen.append(len(playlists.segments(text)))
         time.sleep(0.2)
     assert body["state"] == "ready"
-    assert seen == sorted(seen) and seen[0] <= 3 and seen[-1] >= 6, seen  # chunk by chunk, never shrinking
+    assert seen == sorted(seen) and seen[0] <= 3 and any(3 < n < 9 for n in seen), seen  # chunk by chunk, growing
     reader.join(timeout=30)
     statuses = [event["status"] for event in events]
     assert statuses == sorted(statuses), "one number that only grows, whichever chunk reports"
@@ -186,7 +187,8 @@ def test_a_later_chunk_showing_a_blocklisted_picture_rejects_the_video_before_an
     body = stack.video(frank, video_id)
     assert body["state"] == "rejected" and not body["playable"]
     assert stored and stored <= {"seg_00001.m4s", "seg_00002.m4s", "seg_00003.m4s"}, "only the first chunk's"
-    assert sorted(p.name for p in (stack.storage / "videos" / video_id).iterdir()) == ["source"]
+    folder = stack.storage / "videos" / video_id
+    wait_until(lambda: sorted(p.name for p in folder.iterdir()) == ["source"], 5, "all withdrawn")
     with sqlite3.connect(stack.instance / "conveyor.db") as db:
         (at,) = db.execute("SELECT at_seconds FROM content_matches WHERE video_id = ?", (video_id,)).fetchone()
     assert 13 <= at <= 15, "where the picture is in the video, not in its chunk"

@@ -71,6 +71,13 @@ class LocalStorage(Storage):
     def delete_prefix(self, prefix: str) -> None:
         folder = self.path(prefix.rstrip("/"))
         shutil.rmtree(folder, ignore_errors=True)
+        for parent in folder.parents:  # folders left empty go too, as a bucket has none
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break  # not empty (or gone): what is above it holds something else
 
     def uri(self, key: str) -> str:
         return self.path(key).as_uri()

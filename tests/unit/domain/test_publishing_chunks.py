@@ -7,7 +7,6 @@ The parts are the real ffmpeg runs of test_assembly.py, replayed as their playli
 
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
 from dataclasses import replace
@@ -65,12 +64,6 @@ def _moved(media, old_root: Path, new_root: Path):
     return replace(media, folder=new_root / media.folder.relative_to(old_root))
 
 
-def no_master() -> dict:
-    """What a run that writes no master passes (the audio's, a later chunk's): `master=None`, or
-    `writes_master=False` where Publisher has that keyword (uncommitted work in this checkout)."""
-    return {"writes_master": False} if "writes_master" in inspect.signature(Publisher).parameters else {"master": None}
-
-
 def playable_events(events) -> list[dict]:
     messages = [m for m in iter(lambda: events.get_message(timeout=0.2), None) if m["type"] == "message"]
     return [body for body in (json.loads(m["data"]) for m in messages) if body.get("playable") is True]
@@ -87,7 +80,7 @@ def events(app, video):
 def test_a_later_chunk_stores_only_its_checked_segments(app, video, parts, tmp_path, events):
     chunk = Run(parts.ladders[1], tmp_path / "chunk1")  # 8-16 s of the video: segments 3 and 4
     check = Checked()  # seconds of this chunk checked, from its start
-    publisher = Publisher(video, chunk.ladder, check, staged=True, **no_master())
+    publisher = Publisher(video, chunk.ladder, check, staged=True, writes_master=False)
     chunk.grown(1)
     check.seconds = 3.9
     publisher.poll()
@@ -112,7 +105,7 @@ def chunk_and_audio(video: Video, parts: Parts, tmp_path: Path) -> tuple[Run, Pu
     master = Outputs(first.ladder, None, None, None).master_ladder(has_audio=True)
     chunk = Publisher(video, first.ladder, None, master=master, waits_for=(AUDIO_PLAYLIST,))
     audio = Run(parts.audio, tmp_path / "audio")
-    return first, chunk, audio, Publisher(video, audio.ladder, None, waits_for=(streams.MASTER,), **no_master())
+    return first, chunk, audio, Publisher(video, audio.ladder, None, waits_for=(streams.MASTER,), writes_master=False)
 
 
 def test_the_first_chunk_writes_a_master_naming_the_audio_yet_waits_for_it(app, video, parts, tmp_path, events):

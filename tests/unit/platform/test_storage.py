@@ -150,6 +150,15 @@ def test_delete_prefix_removes_one_videos_folder_and_nothing_else(storage, tmp_p
     assert files_under(storage.root) == ["videos/abcd/source", "videos/other/source"]
 
 
+def test_deleting_a_videos_last_files_leaves_no_empty_folder_behind(storage, tmp_path):
+    source = source_file(tmp_path, b"bytes")
+    storage.put_file("videos/abc/stream/144p/seg_00001.m4s", source)
+    storage.put_file("videos/abd/source", source)
+    storage.delete_prefix("videos/abc/stream/")
+    assert not (storage.root / "videos" / "abc").exists(), "an empty folder is no video's"
+    assert (storage.root / "videos").is_dir() and files_under(storage.root) == ["videos/abd/source"]
+
+
 def test_local_copy_gives_the_stored_bytes_and_a_missing_key_is_file_not_found(storage, tmp_path):
     storage.put_file(KEY, source_file(tmp_path, b"stored"))
     with storage.local_copy(KEY, tmp_path / "work") as path:
