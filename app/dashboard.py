@@ -7,7 +7,7 @@ the CSRF token (CSRFProtect checks it; the dashboard's own script sends the `_cs
 back as X-CSRFToken); the GET form of requeue is refused. Its pages get a Content-Security-Policy
 that allows its own scripts only, by hash.
 
-Job descriptions, arguments and meta carry ids only (see `app.domain.plan.enqueue_item`): the
+Job descriptions, arguments and meta carry ids only (see `app.domain.dispatch.enqueue_item`): the
 dashboard shows some of them as raw HTML.
 """
 

@@ -16,7 +16,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
-from app.domain import chunking, conversion, finishing, plan, streams, videos
+from app.domain import chunking, conversion, dispatch, finishing, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Video
 from app.domain.states import State
@@ -63,7 +63,7 @@ def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
     video = db.session.get(Video, video_id)
     if video is None or State(video.state) not in CONVERTIBLE:
         return {"video": video_id, "skipped": True}
-    if plan.cancel_requested(video_id):
+    if dispatch.cancel_requested(video_id):
         videos.cancel(video)
         return {"video": video_id, "state": State.CANCELLED.value}
     plan.items_of(video)
@@ -135,7 +135,7 @@ def _stop_check(video_id: str):
         if shutdown.requested():
             raise HandOff()
         try:
-            cancelled = plan.cancel_requested(video_id)
+            cancelled = dispatch.cancel_requested(video_id)
         except RedisError:
             cancelled = False  # Redis is away: keep converting; the database has the final word
         if cancelled:
@@ -166,7 +166,7 @@ def _stopped(video_id: str) -> None:
 def _given_up(video_id: str) -> bool:
     db.session.rollback()
     video = db.session.get(Video, video_id, populate_existing=True)
-    return video is None or video.state == State.CANCELLED.value or plan.cancel_requested(video_id)
+    return video is None or video.state == State.CANCELLED.value or dispatch.cancel_requested(video_id)
 
 
 def _hand_back(video_id: str, kind: str) -> Retry:

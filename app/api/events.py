@@ -19,7 +19,7 @@ from flask import Response, current_app, stream_with_context
 from app.api.blueprint import blueprint
 from app.api.videos import own_video
 from app.auth import token_required
-from app.domain import plan
+from app.domain import dispatch
 from app.domain.models import Video
 from app.domain.presenters import video_json
 from app.domain.states import State
@@ -96,7 +96,7 @@ def _read(video_id: str) -> dict | None:
     """The video as the API shows it, or None once deleted; the database connection goes back at once."""
     try:
         video = db.session.get(Video, video_id, populate_existing=True)
-        return video_json(video, plan.running_progress(video)) if video is not None else None
+        return video_json(video, dispatch.running_progress(video)) if video is not None else None
     finally:
         db.session.close()  # a stream may stay open for hours: it must not hold a pooled connection
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
-from app.domain import ingest, plan, videos
+from app.domain import dispatch, ingest, videos
 from app.domain.models import Video
 from app.domain.presenters import video_json
 from app.errors import ApiError
@@ -107,7 +107,7 @@ def list_videos():
 @token_required
 def show(video_id: str):
     video = own_video(video_id)
-    return jsonify(video_json(video, plan.running_progress(video)))
+    return jsonify(video_json(video, dispatch.running_progress(video)))
 
 
 @blueprint.post("/videos/<video_id>/cancel")

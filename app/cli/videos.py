@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.domain import ingest, plan
+from app.domain import dispatch, ingest
 from app.domain.errors import Refused
 from app.domain.models import User, Video
 from app.domain.presenters import video_json
@@ -43,7 +43,7 @@ def _follow(video_id: str) -> None:
         while True:
             db.session.expire_all()
             video = db.session.get(Video, video_id)
-            shown = video_json(video, plan.running_progress(video))
+            shown = video_json(video, dispatch.running_progress(video))
             bar.update(int(shown["status"] * 1000) - bar.pos)
             if State(video.state).is_final:
                 break

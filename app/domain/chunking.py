@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.domain import assembly, content, encoding, plan, streams
+from app.domain import assembly, content, dispatch, encoding, plan, streams
 from app.domain.encoding import EngineSettings, Outputs
 from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
@@ -57,7 +57,7 @@ def plan_long(video: Video, info: probe.MediaInfo) -> None:
     plan.plan_chunks(video, [(c.span.start, c.span.duration) for c in planned], info.has_audio)
     db.session.commit()
     log.info("video %s (%.0f s) planned as %d chunks", video.id, info.duration, len(planned))
-    plan.enqueue(video)
+    dispatch.enqueue(video)
 
 
 def work_key(video_id: str, name: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.domain import content, plan, streams, videos
+from app.domain import content, dispatch, plan, streams, videos
 from app.domain.errors import Cancelled
 from app.domain.models import Rendition, Video, WorkItem
 from app.domain.states import State
@@ -179,6 +179,6 @@ def _take_back(video: Video, keys: list[str]) -> None:
 
 def _cancel_flagged(video_id: str) -> bool:
     try:
-        return plan.cancel_requested(video_id)
+        return dispatch.cancel_requested(video_id)
     except Exception:  # noqa: BLE001  (Redis away: keep going; the database has the final word)
         return False

@@ -14,7 +14,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from app.domain import notifications, plan, videos
+from app.domain import dispatch, notifications, plan, videos
 from app.domain.models import Video, utcnow
 from app.domain.states import State
 from app.extensions import db
@@ -78,7 +78,7 @@ def _forgotten(connection: redis.Redis) -> None:
         )
     ).all()
     for video in waiting:
-        missing = plan.missing_items(video, connection)
+        missing = dispatch.missing_items(video, connection)
         if not missing:
             continue
         log.warning("video %s has %d work item(s) no live job runs; enqueueing them again", video.id, len(missing))
@@ -88,4 +88,4 @@ def _forgotten(connection: redis.Redis) -> None:
             video.updated_at = utcnow()
             db.session.commit()
         for item in missing:
-            plan.enqueue_again(item, connection)
+            dispatch.enqueue_again(item, connection)

@@ -16,7 +16,7 @@ from datetime import datetime
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.domain import plan, streams
+from app.domain import dispatch, plan, streams
 from app.domain.models import Video, utcnow
 from app.domain.notifications import notify_final
 from app.domain.states import CANCELLABLE_STATES, State, allowed
@@ -68,7 +68,7 @@ def _stop_parts(video: Video) -> None:
     """A long video failed or was rejected: its parts still waiting will not run; those running see the
     state and stop within a second."""
     try:
-        plan.stop_waiting(video)
+        dispatch.stop_waiting(video)
     except RedisError:
         log.warning("video %s: its waiting parts not cancelled: redis unavailable", video.id)
 
@@ -111,7 +111,7 @@ def start(video: Video) -> None:
     """Queue a stored video's conversion. With Redis away it stays `queued` in the database, and
     recovery queues it once Redis is back."""
     try:
-        plan.enqueue(video)
+        dispatch.enqueue(video)
     except RedisError:
         log.warning("video %s stored but not enqueued: redis unavailable", video.id)
 
@@ -133,14 +133,14 @@ def cancel(video: Video) -> bool:
     """Stop a queued or processing conversion; False when it was over already."""
     if State(video.state) not in CANCELLABLE_STATES:
         return False
-    plan.request_cancel(video)
+    dispatch.request_cancel(video)
     return move(video, State.CANCELLED) or video.state == State.CANCELLED.value  # the worker saw the flag first
 
 
 def delete(video: Video) -> None:
     """Stop it, remove every file of it, then the video itself."""
     if State(video.state) in CANCELLABLE_STATES:
-        plan.request_cancel(video, forget=True)
+        dispatch.request_cancel(video, forget=True)
     get_storage().delete_prefix(video.prefix)
     db.session.delete(video)
     db.session.commit()

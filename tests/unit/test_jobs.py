@@ -7,8 +7,9 @@ from pathlib import Path
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from app.domain.dispatch import cancel_key
 from app.domain.models import Video
-from app.domain.plan import cancel_key, job_id
+from app.domain.plan import job_id
 from app.extensions import db
 from app.platform.storage import get_storage
 from jobs.convert import conversion_failed
@@ -108,6 +109,7 @@ def test_retrying_a_failed_job_from_the_dashboard_converts_again(app, client, ma
     source.unlink()  # storage lost it: the one attempt allowed fails
     run_jobs()
     assert db.session.get(Video, video_id).state == "failed"
+    source.parent.mkdir(parents=True, exist_ok=True)  # (its folder went with its last file)
     source.write_bytes(clip.read_bytes())  # the operator fixed storage, then retries from /rq
     log_in(client, "root")
     response = client.post(

@@ -16,7 +16,7 @@ from rq import SimpleWorker
 from rq.group import Group
 from rq.job import Job
 
-from app.domain import finishing, ingest, plan, recovery
+from app.domain import dispatch, finishing, ingest, plan, recovery
 from app.domain.models import Video, utcnow
 from app.extensions import db
 from app.platform import queueing
@@ -144,26 +144,26 @@ def test_the_plan_is_queued_fairly_in_one_group_the_finish_after_every_other_par
 def test_a_deferred_finish_is_missing_only_once_every_other_part_is_done(app, planned):
     connection = app.extensions["redis"]
     finish_in_db(planned, ("chunk", 0), ("chunk", 1), ("audio", 0))
-    assert plan.missing_items(planned, connection) == [], "chunk 3 is queued, and the finish waits for it"
+    assert dispatch.missing_items(planned, connection) == [], "chunk 3 is queued, and the finish waits for it"
     finish_in_db(planned, ("chunk", 2))
-    assert plan.missing_items(planned, connection) == [plan.item_of(planned, "finish")]
+    assert dispatch.missing_items(planned, connection) == [plan.item_of(planned, "finish")]
 
 
 def test_a_finish_queued_again_replaces_the_deferred_one_and_the_parts_jobs_end_well(app, planned, run_jobs):
     connection = app.extensions["redis"]
     finish_in_db(planned, ("chunk", 0), ("chunk", 1), ("chunk", 2), ("audio", 0))
     finish = plan.item_of(planned, "finish")
-    again = plan.enqueue_again(finish, connection)
+    again = dispatch.enqueue_again(finish, connection)
     assert again.id == f"finish-{planned.id}-0" and again.get_status() == "queued" and again.dependency_ids == []
     run_jobs()  # the parts' jobs end after it, their work recorded done: RQ looks for their dependents
     jobs = jobs_of(db.session.get(Video, planned.id))
     assert {key: job.get_status() for key, job in jobs.items()} == dict.fromkeys(jobs, "finished")
     assert jobs[("finish", 0)].return_value() == {"video": planned.id, "waiting": True}, "no chunk result recorded"
-    assert plan.missing_items(planned, connection) == [finish], "the sweep will queue it again"
+    assert dispatch.missing_items(planned, connection) == [finish], "the sweep will queue it again"
 
 
 def test_stop_waiting_cancels_every_waiting_part(app, planned):
-    plan.stop_waiting(planned)
+    dispatch.stop_waiting(planned)
     assert {key: job.get_status() for key, job in jobs_of(planned).items()} == dict.fromkeys(
         jobs_of(planned), "canceled"
     )
@@ -175,10 +175,10 @@ def test_a_cancel_that_forgets_deletes_every_job_and_the_group(app, planned):
     ids = [plan.item_job_id(item) for item in planned.work_items]
     assert all(Job.exists(job_id, connection) for job_id in ids)
     assert connection.exists(Group.get_key(f"video-{planned.id}"))
-    plan.request_cancel(planned, forget=True)
+    dispatch.request_cancel(planned, forget=True)
     assert [Job.exists(job_id, connection) for job_id in ids] == [False] * 5
     assert not connection.exists(Group.get_key(f"video-{planned.id}"))
-    assert plan.cancel_requested(planned.id)
+    assert dispatch.cancel_requested(planned.id)
 
 
 def fail_for_good(app, video: Video, kind: str, number: int, message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rq.job import Job
 
-from app.domain import plan, videos
+from app.domain import dispatch, plan, videos
 from app.domain.models import Video, WorkItem
 from app.domain.states import State
 from app.extensions import db
@@ -43,11 +43,11 @@ def test_live_progress_weighs_items_by_their_share(app, video_id):
     ]
     db.session.commit()
     done, running = video.work_items
-    assert plan.live_progress(video) is None  # no running item's job has said anything yet
+    assert dispatch.live_progress(video) is None  # no running item's job has said anything yet
     running_job = app.extensions["queues"]["default"].enqueue("builtins.len", "x", job_id=plan.item_job_id(running))
     running_job.meta["progress"] = 0.6
     running_job.save_meta()
-    assert plan.live_progress(video) == pytest.approx(0.25 + 0.75 * 0.6)
+    assert dispatch.live_progress(video) == pytest.approx(0.25 + 0.75 * 0.6)
     assert plan.whole_fraction(running, 0.8) == pytest.approx(0.25 + 0.75 * 0.8)
 
 
@@ -56,15 +56,15 @@ def test_cancel_stops_every_queued_item(app, video_id):
     assert videos.cancel(video)
     job = Job.fetch(f"convert-{video_id}", connection=app.extensions["redis"])
     assert job.get_status() == "canceled"
-    assert plan.cancel_requested(video_id)
+    assert dispatch.cancel_requested(video_id)
 
 
 def test_items_no_live_job_runs_are_found(app, video_id):
     video = db.session.get(Video, video_id)
     connection = app.extensions["redis"]
-    assert plan.missing_items(video, connection) == []
+    assert dispatch.missing_items(video, connection) == []
     connection.flushdb()  # Redis forgot everything
-    assert plan.missing_items(video, connection) == video.work_items
+    assert dispatch.missing_items(video, connection) == video.work_items
 
 
 def test_a_plan_made_again_resets_its_items_and_keeps_their_count_of_attempts(video_id, run_jobs):

@@ -10,7 +10,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from app.domain import plan, recovery, videos
+from app.domain import dispatch, plan, recovery, videos
 from app.domain.models import Video, utcnow
 from app.domain.states import State
 from app.extensions import db
@@ -125,7 +125,7 @@ def test_a_video_newer_than_the_grace_is_left_alone(app, connection, queues, new
     recover_once(connection, queues)
     assert db.session.get(Video, video.id).state == "processing"
     assert queued_ids(app) == []
-    assert plan.missing_items(video, connection)  # it would be queued again, were it older
+    assert dispatch.missing_items(video, connection)  # it would be queued again, were it older
 
 
 def test_a_job_whose_worker_died_goes_back_to_the_front_of_its_queue(app, connection, queues, new_video):
