@@ -2,7 +2,10 @@
 
 - `fail:<glob>`: the job raises instead of running (every attempt), as a job that breaks would;
 - `kill-after:<glob>`: once the job has run well, the whole worker (its process group) is killed
-  before RQ records the job finished: a dyno that dies between a job's work and its bookkeeping.
+  before RQ records the job finished: a dyno that dies between a job's work and its bookkeeping;
+- `hold-after:<glob>`: once the job has run well, it waits until the file named by
+  `CONVEYOR_TEST_RELEASE` exists before RQ records it finished: jobs held so on several workers end
+  at the same moment.
 
 Loaded at interpreter start from this folder on PYTHONPATH (Python imports `sitecustomize` by
 itself); with the variable unset it does nothing. Only tests put this folder on the path.
@@ -34,6 +37,13 @@ if FAULTS:
     handle_job_success = Worker.handle_job_success
 
     def dying_handle_job_success(self, job, *args, **kwargs):
+        if _matches("hold-after", job.id):
+            import time
+            from pathlib import Path
+
+            release = Path(os.environ["CONVEYOR_TEST_RELEASE"])
+            while not release.exists():
+                time.sleep(0.01)
         if _matches("kill-after", job.id):  # RQ's work horse runs in a session of its own: the worker's too
             os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)

@@ -73,6 +73,28 @@ def test_a_worker_killed_between_the_last_chunk_and_the_finish_loses_nothing(mak
     assert left_in_rq(own_redis.client(), video_id) == []
 
 
+def test_the_finish_runs_once_when_the_last_chunks_end_at_the_same_moment(make_stack, own_redis, long_clip, tmp_path):
+    """Two workers each hold a last chunk after its work until both are done, then let both end at once:
+    both ask RQ for the finish at the same moment."""
+    stack = make_stack(**CHUNKED)
+    carol = stack.create_user("carol")
+    release = tmp_path / "release"
+    held = {"CONVEYOR_TEST_FAULTS": "hold-after:chunk-*-1,hold-after:chunk-*-2", "CONVEYOR_TEST_RELEASE": str(release)}
+    stack.start_worker(**held, **FAULTS)
+    stack.start_worker(**held, **FAULTS)
+    video_id = stack.upload(carol, long_clip).json()["id"]
+    wait_until(lambda: all(i["finished_at"] for i in stack.work_items(video_id) if i["kind"] != "finish"), 120)
+    redis = own_redis.client()
+    assert {job_of(redis, video_id, "chunk", n).get_status() for n in (1, 2)} == {"started"}, "both held"
+    release.touch()
+    body = stack.wait_final(carol, video_id, timeout=60)
+    assert body["state"] == "ready", body
+    assert [(i["kind"], i["attempts"]) for i in stack.work_items(video_id)][-1] == ("finish", 1)
+    finished = stack.workdir.glob("worker-*.log")
+    assert sum(log.read_text().count(f"video {video_id} finished from 3 chunks") for log in finished) == 1
+    assert left_in_rq(redis, video_id) == []
+
+
 def test_a_killed_worker_loses_only_the_chunk_it_was_on(make_stack, own_redis, long_clip):
     stack = make_stack(X264_PRESET="veryslow", **CHUNKED)
     carol = stack.create_user("carol")
