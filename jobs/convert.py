@@ -70,11 +70,21 @@ def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
     item = plan.item_of(video, kind, number)
     if item is None or item.finished_at is not None:
         return {"video": video_id, "skipped": True}  # planned otherwise meanwhile, or done already (a retry)
-    if kind == plan.FINISH:
-        if not finishing.ready_to_finish(video):
-            return {"video": video_id, "waiting": True}  # the sweep queues it again once all is done
-        if not finishing.claim(video_id):
-            return {"video": video_id, "skipped": True}  # another run is finishing it
+    if kind != plan.FINISH:
+        return _work(video, item, work)
+    if not finishing.ready_to_finish(video):
+        return {"video": video_id, "waiting": True}  # the sweep queues it again once all is done
+    if not finishing.claim(video_id):
+        return {"video": video_id, "skipped": True}  # another run is finishing it
+    try:
+        return _work(video, item, work)
+    finally:
+        finishing.release(video_id)
+
+
+def _work(video: Video, item, work) -> dict | Retry:
+    """Start the item (the video `processing`, if it is not yet) and run it; whatever stops it."""
+    video_id, kind = video.id, item.kind
     plan.start_item(item)  # committed with the move, or not at all
     if kind == plan.WHOLE or video.state != State.PROCESSING.value:
         if not videos.move(video, State.PROCESSING):
@@ -100,10 +110,7 @@ def _run(video_id: str, kind: str, number: int, work) -> dict | Retry:
         if shutdown.requested():  # whatever broke while stopping (ffmpeg got the signal too): hand back
             return _hand_back(video_id, kind)
         raise
-    finally:
-        if kind == plan.FINISH:
-            finishing.release(video_id)
-    return {"video": video_id, "state": video.state, "item": f"{kind} {number}"}
+    return {"video": video_id, "state": video.state, "item": f"{kind} {item.number}"}
 
 
 def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
