@@ -18,7 +18,7 @@ import traceback
 from bench.common import Figure, machine, print_machine, quick_from, report, table
 
 MODULES = ("pipeline", "dispatch", "polling", "upload", "events", "scale", "hotspots")
-OPTIONAL = ("notify_latency", "content_check", "restructure", "streaming")  # run with `--only NAME`
+OPTIONAL = ("notify_latency", "content_check", "restructure", "streaming", "chunking")  # run with `--only NAME`
 
 
 def run_module(name: str, quick: bool) -> list[Figure]:
