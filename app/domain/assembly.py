@@ -16,7 +16,6 @@ chunk done twice (a retry after its commit) changes nothing.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,15 +96,8 @@ def advance(video_id: str) -> int:
                 continue  # the finish made it final: nothing more to name
             text = joined(results, rung.name)
             if len(playlists.segments(text)) > len(playlists.segments(stored)):
-                put_text(key, text)
+                storage.put_text(key, text)
         return len(results)
-
-
-def put_text(key: str, text: str) -> None:
-    with tempfile.TemporaryDirectory(prefix="conveyor-") as folder:
-        path = Path(folder) / "text"
-        path.write_text(text, encoding="utf-8")
-        get_storage().put_file(key, path)
 
 
 def hls_rung(spec: RungSpec, root: Path) -> HlsRung:

@@ -66,7 +66,7 @@ def enqueue_item(item: WorkItem) -> Job:
     """Queue one item's job on its queue (a finish after the other items' unfinished jobs)."""
     queue = queueing.get_queue(queue_role(item))
     data = _job_data(queue, item)
-    if item.video.work_items and is_chunked(item.video):
+    if is_chunked(item.video):
         return Group.create(queue.connection, group_name(item.video_id)).enqueue_many(queue, [data])[0]
     return queue.enqueue_many([data])[0]
 

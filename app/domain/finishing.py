@@ -123,7 +123,7 @@ def finish(video: Video, item: WorkItem, progress, check: Callable[[], None]) ->
 
         def finalize() -> None:
             for name, text in finals.items():
-                assembly.put_text(streams.key(video.id, f"{name}/{streams.PLAYLIST}"), text)
+                storage.put_text(streams.key(video.id, f"{name}/{streams.PLAYLIST}"), text)
             playlists.write_master(hls, measured=True)
             storage.put_file(streams.key(video.id, streams.MASTER), hls.master_path)
 

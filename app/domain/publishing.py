@@ -185,9 +185,7 @@ class Publisher:
         self.storage.put_file(streams.key(self.video.id, name), path)
 
     def _put_text(self, name: str, text: str) -> None:
-        partial = self.ladder.root / f".{name.replace('/', '_')}.published"
-        partial.write_text(text, encoding="utf-8")
-        self._put(name, partial)
+        self.storage.put_text(streams.key(self.video.id, name), text)
 
     def _key(self, media: _Media, file: str) -> str:
         return streams.key(self.video.id, f"{media.name}/{file}")

@@ -8,25 +8,10 @@ Made once per process, in the benchmark's scratch folder.
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
-from bench.common import log, scratch
-from media.binaries import find
+from bench.clips import grainy_clip
 
 
 def source(seconds: float, width: int = 1280, height: int = 720, rate: int = 30) -> Path:
-    path = scratch() / "clips" / f"grain-{width}x{height}-{rate}fps-{seconds:g}s.mp4"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        subprocess.run([
-            find("ffmpeg"), "-nostdin", "-y", "-loglevel", "error",
-            "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={rate}:duration={seconds},noise=alls=3:allf=t",
-            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-maxrate", "10M", "-bufsize", "20M",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-shortest", str(path),
-        ], check=True)
-        log(f"made {path.name} ({path.stat().st_size / 2**20:.1f} MiB) in {time.monotonic() - started:.1f} s")
-    return path
+    return grainy_clip(seconds, width, height, rate, grain=3, max_mbit=10, name="grain")

@@ -8,26 +8,11 @@ The clip: 30 s (10 s with --quick) of 1920x1080 at 30 fps, lavfi's `testsrc2` wi
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
-from bench.common import log, scratch
-from media.binaries import find
+from bench.clips import grainy_clip
 
 
 def noisy_clip(seconds: int) -> Path:
     """The benchmark's source, made once per process (see this module's docstring)."""
-    path = scratch() / "clips" / f"noisy-1920x1080-30fps-{seconds}s.mp4"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        subprocess.run([
-            find("ffmpeg"), "-nostdin", "-y", "-loglevel", "error",
-            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds},noise=alls=8:allf=t",
-            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-maxrate", "20M", "-bufsize", "40M",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-shortest", str(path),
-        ], check=True)
-        log(f"made {path.name} ({path.stat().st_size / 2**20:.1f} MiB) in {time.monotonic() - started:.1f} s")
-    return path
+    return grainy_clip(seconds, 1920, 1080, 30, grain=8, max_mbit=20, name="noisy")

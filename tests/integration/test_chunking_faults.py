@@ -95,12 +95,18 @@ def test_the_finish_runs_once_when_the_last_chunks_end_at_the_same_moment(make_s
     assert left_in_rq(redis, video_id) == []
 
 
-def test_a_killed_worker_loses_only_the_chunk_it_was_on(make_stack, own_redis, long_clip):
+def on_the_second_chunk(make_stack, long_clip):
+    """One slow worker, a long video's upload, and that worker on its second chunk."""
     stack = make_stack(X264_PRESET="veryslow", **CHUNKED)
     carol = stack.create_user("carol")
-    dyno = stack.start_worker()
+    worker = stack.start_worker()
     video_id = stack.upload(carol, long_clip).json()["id"]
     wait_until(lambda: running(stack, video_id, "chunk", 1), 120)
+    return stack, carol, worker, video_id
+
+
+def test_a_killed_worker_loses_only_the_chunk_it_was_on(make_stack, own_redis, long_clip):
+    stack, carol, dyno, video_id = on_the_second_chunk(make_stack, long_clip)
     signal_dyno(dyno.pid, signal.SIGKILL)
     dyno.wait(timeout=10)
     stack.start_worker()
@@ -112,11 +118,7 @@ def test_a_killed_worker_loses_only_the_chunk_it_was_on(make_stack, own_redis, l
 
 
 def test_sigterm_hands_the_running_chunk_back_and_the_video_stays_processing(make_stack, own_redis, long_clip):
-    stack = make_stack(X264_PRESET="veryslow", **CHUNKED)
-    carol = stack.create_user("carol")
-    first = stack.start_worker()
-    video_id = stack.upload(carol, long_clip).json()["id"]
-    wait_until(lambda: running(stack, video_id, "chunk", 1), 120)
+    stack, carol, first, video_id = on_the_second_chunk(make_stack, long_clip)
     signal_dyno(first.pid, signal.SIGTERM)
     first.wait(timeout=30)
     redis = own_redis.client()

@@ -4,6 +4,7 @@ key whole, or not at all), signed public URLs where the backend has them."""
 from __future__ import annotations
 
 import re
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,13 @@ class Storage(ABC):
     @contextmanager
     def local_copy(self, key: str, workdir: Path) -> Iterator[Path]:
         """A local path holding the object's bytes, for as long as the block runs."""
+
+    def put_text(self, key: str, text: str) -> int:
+        """Publish a small text (a playlist) under `key`, atomically, as put_file does a file."""
+        with tempfile.TemporaryDirectory(prefix="conveyor-") as folder:
+            path = Path(folder) / "text"
+            path.write_text(text, encoding="utf-8")
+            return self.put_file(key, path)
 
     @abstractmethod
     def get_file(self, key: str, target: Path) -> Path:

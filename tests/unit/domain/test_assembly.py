@@ -138,7 +138,7 @@ def test_the_playlist_names_the_chunks_done_from_the_first_without_a_gap(video, 
 def test_the_first_chunks_own_playlist_is_grown_over(video, parts, real_redis):
     """Chunk 1 publishes itself as it goes; once chunk 2 is done, the advance names both."""
     done(video, parts, 0)
-    assembly.put_text(playlist_key(video), playlists.first_segments(chunk_text(parts, 0), 1))
+    get_storage().put_text(playlist_key(video), playlists.first_segments(chunk_text(parts, 0), 1))
     assert assembly.advance(video.id) == 1 and named(video) == segment_names(1), "left to chunk 1's own job"
     done(video, parts, 1)
     assert assembly.advance(video.id) == 2 and named(video) == segment_names(4)
@@ -146,7 +146,7 @@ def test_the_first_chunks_own_playlist_is_grown_over(video, parts, real_redis):
 
 def test_a_longer_published_playlist_is_never_written_over(video, parts, real_redis):
     longer = chunk_text(parts, 0, 1, 2)
-    assembly.put_text(playlist_key(video), longer)  # named by an earlier advance, before a chunk was redone
+    get_storage().put_text(playlist_key(video), longer)  # named by an earlier advance, before a chunk was redone
     done(video, parts, 0, 1)
     assert assembly.advance(video.id) == 2
     assert published(video) == longer
@@ -154,7 +154,7 @@ def test_a_longer_published_playlist_is_never_written_over(video, parts, real_re
 
 def test_a_final_playlist_is_left_alone(video, parts, real_redis):
     final = playlists.final(chunk_text(parts, 0, 1))
-    assembly.put_text(playlist_key(video), final)
+    get_storage().put_text(playlist_key(video), final)
     done(video, parts, 0, 1, 2)
     assert assembly.advance(video.id) == 3
     assert published(video) == final, "whatever the database says, the finish's playlist stays"
@@ -166,7 +166,8 @@ def test_two_advances_at_once_leave_every_done_chunk_named(app, video, parts, re
     cannot write its shorter playlist over the second's."""
     done(video, parts, 0, 1, 2)
     first_writing, second_over = threading.Event(), threading.Event()
-    real_done_chunks, real_put = assembly.done_chunks, assembly.put_text
+    storage = get_storage()
+    real_done_chunks, real_put = assembly.done_chunks, storage.put_text
 
     def done_chunks(video_id):
         results, count = real_done_chunks(video_id)
@@ -179,7 +180,7 @@ def test_two_advances_at_once_leave_every_done_chunk_named(app, video, parts, re
         real_put(key, text)
 
     monkeypatch.setattr(assembly, "done_chunks", done_chunks)
-    monkeypatch.setattr(assembly, "put_text", put_text)
+    monkeypatch.setattr(storage, "put_text", put_text)
     counts = {}
 
     def advance() -> None:

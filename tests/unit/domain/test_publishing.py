@@ -73,15 +73,6 @@ def published_playlist(video: Video, media: str) -> str:
     return get_storage().read_bytes(streams.key(video.id, f"{media}/index.m3u8")).decode()
 
 
-@pytest.fixture
-def video(app, make_user) -> Video:
-    user, _ = make_user()
-    made = Video(user_id=user.id, state="processing")
-    db.session.add(made)
-    db.session.commit()
-    return made
-
-
 def test_a_segment_is_published_once_finished_and_checked_then_the_master_and_playable(app, video, ffmpeg_output):
     ladder, texts, poster = ffmpeg_output
     check = Checked()

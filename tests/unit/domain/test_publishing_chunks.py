@@ -34,15 +34,6 @@ def parts(clips, tmp_path_factory) -> Parts:
     return encoded_parts(clips, tmp_path_factory)
 
 
-@pytest.fixture
-def video(app, make_user) -> Video:
-    user, _ = make_user()
-    made = Video(user_id=user.id, state="processing")
-    db.session.add(made)
-    db.session.commit()
-    return made
-
-
 class Run:
     """A copy of one part's run, whose playlists are replayed as ffmpeg wrote them."""
 
