@@ -138,6 +138,9 @@ def from_environment(instance_path: str) -> dict:
         # them again) in its temporary folder, up to this much; 0: download for every job
         "SOURCE_CACHE_MB": _int("SOURCE_CACHE_MB", 8192),
         "JOB_RETRIES": _int("JOB_RETRIES", 3),
+        # how often a worker says it is alive; one silent for 5 of these is dead, and its job goes back
+        # to the queue (a worker's recovery pass runs every 2)
+        "WORKER_HEARTBEAT_SECONDS": _int("WORKER_HEARTBEAT_SECONDS", 5),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", [10, 30, 90]),
         "CONVERT_TIMEOUT_BASE": _int("CONVERT_TIMEOUT_BASE", 120),
         "CONVERT_TIMEOUT_FACTOR": _int("CONVERT_TIMEOUT_FACTOR", 10),

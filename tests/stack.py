@@ -170,7 +170,15 @@ class Stack:
             if body["state"] in FINAL:
                 return body
             time.sleep(0.2)
-        raise AssertionError(f"video {video_id} did not finish in {timeout} s: {body}")
+        raise AssertionError(f"video {video_id} did not finish in {timeout} s: {body}\n{self.log_tails()}")
+
+    def log_tails(self, lines: int = 40) -> str:
+        """The end of every log of the stack, for a failure's report: what the workers were doing."""
+        tails = []
+        for log in sorted(self.workdir.glob("*.log")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            tails.append(f"--- {log.name} (last {len(text)} lines)\n" + "\n".join(text))
+        return "\n".join(tails)
 
 
 @contextmanager

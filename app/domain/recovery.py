@@ -23,12 +23,12 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = "conveyor:recovery"
 ALIVE_PREFIX = "conveyor:alive:"
-ALIVE_SECONDS = 25
+ALIVE_HEARTBEATS = 5  # a worker silent for this many heartbeats is dead
 GRACE = timedelta(seconds=30)  # a video just uploaded may not be enqueued yet
 
 
-def mark_alive(connection: redis.Redis, worker_name: str) -> None:
-    connection.set(ALIVE_PREFIX + worker_name, 1, ex=ALIVE_SECONDS)
+def mark_alive(connection: redis.Redis, worker_name: str, heartbeat_seconds: int) -> None:
+    connection.set(ALIVE_PREFIX + worker_name, 1, ex=ALIVE_HEARTBEATS * heartbeat_seconds)
 
 
 def is_alive(connection: redis.Redis, worker_name: str | None) -> bool:
@@ -46,9 +46,9 @@ def hand_back(connection: redis.Redis, queue: Queue, job: Job, execution_id: str
     log.warning("job %s handed back to queue %s", job.id, queue.name)
 
 
-def recover(connection: redis.Redis, queues: list[Queue]) -> None:
-    """One pass; only one worker at a time does it."""
-    if not connection.set(LOCK_KEY, 1, nx=True, ex=10):
+def recover(connection: redis.Redis, queues: list[Queue], every_seconds: int = 10) -> None:
+    """One pass; only one worker at a time does it, at most once in `every_seconds`."""
+    if not connection.set(LOCK_KEY, 1, nx=True, ex=every_seconds):
         return
     for queue in queues:
         _orphans(connection, queue)

@@ -23,9 +23,19 @@ from app.workers import shutdown
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
-WORKER_TTL = 25  # idle workers wake at least every 10 s
-RECOVERY_SECONDS = 10
+# RQ's idle worker waits on its queues for `worker_ttl - 15` s at a time, and sends a heartbeat between
+RQ_IDLE_MARGIN = 15
+
+
+def timings(heartbeat_seconds: int) -> dict[str, int]:
+    """RQ's worker settings for WORKER_HEARTBEAT_SECONDS: a busy worker beats every heartbeat, an idle
+    one at least every 2 (never less often than the alive window allows), and recovery runs every 2."""
+    alive = recovery.ALIVE_HEARTBEATS * heartbeat_seconds
+    return {
+        "worker_ttl": RQ_IDLE_MARGIN + max(1, min(2 * heartbeat_seconds, alive - heartbeat_seconds)),
+        "job_monitoring_interval": heartbeat_seconds,
+        "maintenance_interval": 2 * heartbeat_seconds,
+    }
 
 
 class ConveyorWorker(Worker):
@@ -50,14 +60,16 @@ class ConveyorWorker(Worker):
                 pass
         super().request_stop(signum, frame)
 
+    heartbeat_seconds = 5
+
     def heartbeat(self, timeout=None, pipeline=None) -> None:
         super().heartbeat(timeout, pipeline)
-        recovery.mark_alive(self.connection, self.name)
+        recovery.mark_alive(self.connection, self.name, self.heartbeat_seconds)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         try:
-            recovery.recover(self.connection, self.queues)
+            recovery.recover(self.connection, self.queues, 2 * self.heartbeat_seconds)
         except Exception:
             log.exception("recovery pass failed")
 
@@ -90,6 +102,7 @@ def run_one(app: Flask, index: int = 0) -> None:
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
     connection = connect(app.config["REDIS_URL"], tls_verify=app.config["REDIS_TLS_VERIFY"], socket_timeout=None)
     check_eviction_policy(connection)
+    heartbeat = app.config["WORKER_HEARTBEAT_SECONDS"]
     while True:
         worker = None
         name = worker_name(index)  # afresh each time: the last one's registration may linger in Redis
@@ -99,10 +112,9 @@ def run_one(app: Flask, index: int = 0) -> None:
                 [rq_name(role) for role in QUEUE_NAMES],
                 name=name,
                 connection=connection,
-                worker_ttl=WORKER_TTL,
-                job_monitoring_interval=HEARTBEAT_SECONDS,
-                maintenance_interval=RECOVERY_SECONDS,
+                **timings(heartbeat),
             )
+            worker.heartbeat_seconds = heartbeat
             worker.work(with_scheduler=True)
         except RedisError:
             log.warning("lost Redis; trying again in 2 s")

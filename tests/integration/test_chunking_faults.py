@@ -20,7 +20,9 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.integration
 
 SECONDS = 36  # three chunks of 12 s
-CHUNKED = {"CHUNK_THRESHOLD_SECONDS": "10", "CHUNK_SECONDS": "12", "JOB_RETRY_INTERVALS": "1,1"}
+# a killed worker is found dead after 5 heartbeats: 5 s here, not the 25 s of the default
+CHUNKED = {"CHUNK_THRESHOLD_SECONDS": "10", "CHUNK_SECONDS": "12", "JOB_RETRY_INTERVALS": "1,1",
+           "WORKER_HEARTBEAT_SECONDS": "1"}
 FAULTS = {"PYTHONPATH": f"{ROOT / 'tests' / 'faults'}:{ROOT}"}  # tests/faults/sitecustomize.py
 QUEUES = ("conveyor-high", "conveyor-default", "conveyor-low")
 

@@ -53,7 +53,7 @@ def test_sigterm_to_a_worker_dyno_hands_the_job_to_another_worker(make_stack, ow
 
 
 def test_a_killed_dyno_loses_nothing(make_stack, clips):
-    stack = make_stack(**SLOW)
+    stack = make_stack(**SLOW, WORKER_HEARTBEAT_SECONDS="1")  # found dead in 5 s, not the default 25 s
     alice = stack.create_user("alice")
     dyno = stack.start_worker()
     video_id = stack.upload(alice, clips("slow", width=640, height=360, seconds=10)).json()["id"]

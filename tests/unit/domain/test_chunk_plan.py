@@ -212,13 +212,13 @@ def test_the_finish_is_claimed_by_one_worker_until_that_worker_is_gone(app, monk
 
     on("worker.1")
     assert finishing.claim("v1")
-    recovery.mark_alive(connection, "worker.1")
+    recovery.mark_alive(connection, "worker.1", 5)
     on("worker.2")
     assert not finishing.claim("v1"), "worker.1 is alive and finishing it"
     connection.delete(recovery.ALIVE_PREFIX + "worker.1")  # killed: its alive key expired
     assert finishing.claim("v1")
     assert connection.get(finishing.claim_key("v1")) == b"worker.2"
-    recovery.mark_alive(connection, "worker.2")
+    recovery.mark_alive(connection, "worker.2", 5)
     on("worker.1")
     assert not finishing.claim("v1")
     finishing.release("v1")

@@ -145,7 +145,7 @@ def test_a_job_whose_worker_died_goes_back_to_the_front_of_its_queue(app, connec
 def test_a_job_whose_worker_is_alive_keeps_running(app, connection, queues, new_video):
     video = new_video()
     job, execution_id = start_on_a_worker(app, connection, video, "worker.1.0-alive1")
-    recovery.mark_alive(connection, "worker.1.0-alive1")  # as its heartbeat does
+    recovery.mark_alive(connection, "worker.1.0-alive1", 5)  # as its heartbeat does
     recover_once(connection, queues)
     registry = StartedJobRegistry(queue=app.extensions["queues"]["default"])
     assert registry.get_job_and_execution_ids(cleanup=False) == [(job.id, execution_id)]

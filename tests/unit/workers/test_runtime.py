@@ -112,3 +112,18 @@ def test_the_supervisor_keeps_count_workers_running_and_stops_them_all_on_sigter
         if supervisor.poll() is None:
             supervisor.kill()
             supervisor.wait()
+
+
+@pytest.mark.parametrize("heartbeat", [1, 2, 5, 30])
+def test_a_live_worker_beats_within_its_alive_window_busy_or_idle(heartbeat):
+    """WORKER_HEARTBEAT_SECONDS sets RQ's timings: a busy worker beats every heartbeat, an idle one between
+    two waits on its queues; both come well before 5 silent heartbeats declare it dead."""
+    settings = runtime.timings(heartbeat)
+    alive = runtime.recovery.ALIVE_HEARTBEATS * heartbeat
+    idle_wait = settings["worker_ttl"] - runtime.RQ_IDLE_MARGIN  # RQ's dequeue timeout
+    assert 1 <= idle_wait < alive and settings["job_monitoring_interval"] < alive
+    assert settings["maintenance_interval"] == 2 * heartbeat
+
+
+def test_the_default_heartbeat_keeps_rqs_usual_timings():
+    assert runtime.timings(5) == {"worker_ttl": 25, "job_monitoring_interval": 5, "maintenance_interval": 10}
