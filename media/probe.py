@@ -26,6 +26,41 @@ class Limits:
     memory_mb: int = 4096
 
 
+# transfer characteristics of high dynamic range video: PQ (HDR10, Dolby Vision's base layer, most
+# Android phones) and HLG (iPhones' default)
+PQ, HLG = "smpte2084", "arib-std-b67"
+TEXT_SUBTITLES = frozenset({"mov_text", "subrip", "srt", "webvtt", "ass", "ssa", "text"})
+
+
+@dataclass(frozen=True)
+class Colour:
+    """How the video's pixel values are to be read, as its stream says (empty: it doesn't say)."""
+
+    transfer: str = ""
+    primaries: str = ""
+    matrix: str = ""
+    range: str = ""  # tv (limited) or pc (full)
+    peak_nits: float = 0.0  # brightest light in the content (MaxCLL, else the mastering display's peak)
+
+    @property
+    def hdr(self) -> bool:
+        return self.transfer in (PQ, HLG)
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    """A subtitle stream of the upload: `index` in the file; text ones are kept as WebVTT."""
+
+    index: int
+    codec: str
+    language: str = ""  # as the file tags it (ISO 639-2 mostly: "eng", "fra"); empty: untagged
+    title: str = ""
+
+    @property
+    def text(self) -> bool:
+        return self.codec in TEXT_SUBTITLES
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     demuxer: str
@@ -36,6 +71,9 @@ class MediaInfo:
     has_audio: bool
     frames: int = 0  # as the container declares it; 0 when it doesn't say
     stream: int = 0  # index of the video stream
+    colour: Colour = Colour()
+    audio_channels: int = 0  # of the first audio stream
+    subtitles: tuple[SubtitleTrack, ...] = ()
 
 
 def probe(path: Path, limits_: Limits) -> MediaInfo:
@@ -106,15 +144,44 @@ def _interpret(report: dict) -> MediaInfo:
     if _rotation(video) in (90, 270):
         width, height = height, width
     duration = _float(fmt.get("duration")) or _float(video.get("duration"))
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     return MediaInfo(
         demuxer=demuxer.split(",")[0],
         duration=duration,
         width=width,
         height=height,
         frame_rate=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
-        has_audio=any(s.get("codec_type") == "audio" for s in streams),
+        has_audio=audio is not None,
         frames=int(_float(video.get("nb_frames"))),
         stream=int(video.get("index") or 0),
+        colour=_colour(video),
+        audio_channels=int(_float((audio or {}).get("channels"))),
+        subtitles=tuple(_subtitle(s) for s in streams if s.get("codec_type") == "subtitle"),
+    )
+
+
+def _colour(stream: dict) -> Colour:
+    def tag(name: str) -> str:
+        value = str(stream.get(name) or "")
+        return "" if value in ("unknown", "unspecified", "reserved") else value
+
+    peak = 0.0
+    for side in stream.get("side_data_list") or []:
+        if "max_content" in side:  # content light level: MaxCLL, cd/m2
+            peak = _float(side["max_content"]) or peak
+        elif "max_luminance" in side and not peak:  # mastering display: "1000/1" or "10000000/10000"
+            peak = _rate(side["max_luminance"])
+    return Colour(tag("color_transfer"), tag("color_primaries"), tag("color_space"), tag("color_range"), peak)
+
+
+def _subtitle(stream: dict) -> SubtitleTrack:
+    tags = {str(k).lower(): str(v) for k, v in (stream.get("tags") or {}).items()}
+    language = tags.get("language", "")
+    return SubtitleTrack(
+        index=int(stream.get("index") or 0),
+        codec=str(stream.get("codec_name") or "unknown"),
+        language="" if language in ("und", "unk") else language,
+        title=tags.get("title", ""),
     )
 
 

@@ -95,6 +95,8 @@ SCHEMAS = {
             "renditions",
             "poster_url",
             "storyboard_url",
+            "normalize_loudness",
+            "notes",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -124,6 +126,12 @@ SCHEMAS = {
             "storyboard_url": {
                 "type": ["string", "null"],
                 "description": "WebVTT cues of seek-preview thumbnails (`sprite.jpg#xywh=...`), at ready",
+            },
+            "normalize_loudness": {"type": "boolean", "description": "The sound is brought to -16 LUFS (EBU R128)"},
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What of the upload was left out, and why (a bitmap subtitle track, say)",
             },
             "result_uri": {"type": ["string", "null"], "description": "Storage URI of the largest rendition (ready)"},
             "error": {"type": "string", "description": "Why it failed or was rejected"},
@@ -169,6 +177,7 @@ SCHEMAS = {
             "filename": {"type": "string"},
             "title": {"type": "string"},
             "callback_url": {"type": "string"},
+            "normalize_loudness": {"type": "boolean"},
         },
     },
     "Health": {
@@ -209,6 +218,10 @@ PATHS = {
                                 "file": {"type": "string", "contentMediaType": "application/octet-stream"},
                                 "title": {"type": "string", "maxLength": 200},
                                 "callback_url": {"type": "string", "maxLength": 2048},
+                                "normalize_loudness": {
+                                    "enum": ["true", "false", "1", "0", "on", "off", "yes", "no"],
+                                    "description": "Bring the sound to EBU R128 loudness (-16 LUFS); off by default",
+                                },
                             },
                         },
                     },

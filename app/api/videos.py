@@ -56,6 +56,7 @@ def _ingest(key: str | None) -> Video:
         return ingest.from_direct_upload(
             current_user(), body.get("upload_key"), filename=_text(body, "filename"), title=_text(body, "title"),
             callback_url=_text(body, "callback_url"), idempotency_key=key,
+            normalize_loudness=_flag(body.get("normalize_loudness"), "normalize_loudness"),
         )
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "Send the video as multipart/form-data, with the file in the `file` field.")
@@ -67,7 +68,20 @@ def _ingest(key: str | None) -> Video:
     return ingest.from_staged(
         current_user(), files[0].stream, filename=files[0].filename, title=single_field("title"),
         callback_url=single_field("callback_url"), idempotency_key=key,
+        normalize_loudness=_flag(single_field("normalize_loudness"), "normalize_loudness"),
     )
+
+
+FLAG_WORDS = {"true": True, "1": True, "on": True, "yes": True, "false": False, "0": False, "off": False, "no": False}
+
+
+def _flag(value: object, name: str) -> bool:
+    """An on/off option of the upload: JSON's true/false, or a form's true/false, 1/0, on/off, yes/no."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in FLAG_WORDS:
+        return FLAG_WORDS[value.strip().lower()]
+    raise ApiError(400, f"`{name}` must be true or false.")
 
 
 def _text(body: dict, name: str) -> str | None:

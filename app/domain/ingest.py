@@ -43,11 +43,12 @@ class Replayed(Exception):
 
 def from_staged(
     owner: User, staged: IO[bytes], *, filename: str | None, title: str | None, callback_url: str | None,
-    idempotency_key: str | None = None,
+    idempotency_key: str | None = None, normalize_loudness: bool = False,
 ) -> Video:
     """A multipart upload, already streamed to a staging file of the storage."""
     filename = clean_filename(filename)
     video = _new(owner, filename, title, callback_url, idempotency_key)
+    video.normalize_loudness = normalize_loudness
     check_video_file(staged)
     _add(video, idempotency_key)
     video.size = get_storage().save_staged(video.source_key, staged)
@@ -56,7 +57,7 @@ def from_staged(
 
 def from_direct_upload(
     owner: User, upload_key: object, *, filename: str | None, title: str | None, callback_url: str | None,
-    idempotency_key: str | None = None,
+    idempotency_key: str | None = None, normalize_loudness: bool = False,
 ) -> Video:
     """An object the owner posted straight to the bucket with a form from `POST /api/uploads`."""
     storage = direct_upload_storage()
@@ -72,19 +73,21 @@ def from_direct_upload(
         storage.delete(upload_key)
         raise Refused(415, "This file is not a video Conveyor accepts.")
     video = _new(owner, clean_filename(filename), title, callback_url, idempotency_key)
+    video.normalize_loudness = normalize_loudness
     video.size = size
     _add(video, idempotency_key)
     storage.move(upload_key, video.source_key)
     return _started(video)
 
 
-def from_file(owner: User, path: Path, *, title: str | None = None) -> Video:
+def from_file(owner: User, path: Path, *, title: str | None = None, normalize_loudness: bool = False) -> Video:
     """A local file, given to `flask --app app videos convert`."""
     with path.open("rb") as source:
         if container_of(source.read(SNIFF_BYTES)) is None:
             raise Refused(415, f"{path} is not a video in a container Conveyor accepts")
         source.seek(0)
         video = _new(owner, path.name[:MAX_FILENAME], (title or path.stem)[:MAX_TITLE], None, None)
+        video.normalize_loudness = normalize_loudness
         _add(video, None)
         storage = get_storage()
         with storage.staging_file() as staged:

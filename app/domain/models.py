@@ -6,6 +6,7 @@ The database is the source of truth.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import UTC, datetime
 
@@ -87,6 +88,10 @@ class Video(db.Model):
     # its HLS stream is published (every rung has segments): watchable while processing, and at ready
     playable: Mapped[bool] = mapped_column(default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(default=0)
+    # the uploader asked for the sound at EBU R128 loudness (-16 LUFS, as streaming services play it)
+    normalize_loudness: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # what of the upload was left out, for its owner: ["a PGS subtitle track (bitmap) ..."]; JSON, or None
+    notes: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))  # the upload's, unique per user
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -106,6 +111,12 @@ class Video(db.Model):
     content_matches: Mapped[list[ContentMatch]] = relationship(  # admins only: see app/domain/content.py
         back_populates="video", cascade="all, delete-orphan", order_by="ContentMatch.matched_at"
     )
+
+    def add_note(self, note: str) -> None:
+        """Say, in the video's JSON, what of the upload was left out (and why)."""
+        notes = json.loads(self.notes) if self.notes else []
+        if note not in notes:
+            self.notes = json.dumps([*notes, note])
 
     @property
     def source_key(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from app.domain import streams
 from app.domain.models import Delivery, Video
 from app.domain.states import State
@@ -35,6 +37,8 @@ def video_json(video: Video, live: float | None = None) -> dict:
         "renditions": [],
         "poster_url": None,
         "storyboard_url": None,
+        "normalize_loudness": video.normalize_loudness,
+        "notes": json.loads(video.notes) if video.notes else [],
     }
     if streams.viewable(video):
         body["playable"] = True
