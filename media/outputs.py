@@ -22,6 +22,7 @@ class EncodeSettings:
     preset: str = "veryfast"  # libx264's
     crf: int = 23
     audio_bitrate: str = "128k"
+    loudnorm: bool = False  # the sound brought to EBU R128's loudness (media/sound.py)
 
 
 @dataclass(frozen=True)

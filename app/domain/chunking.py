@@ -73,7 +73,7 @@ def chunk_of(item: WorkItem) -> Chunk:
 def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], None]) -> None:
     """Make every rung of one chunk, its storyboard thumbnails, and (the first) the poster, checking as
     it goes; store them, record the chunk done, and publish what is now in order."""
-    settings = EngineSettings.of(current_app.config)
+    settings = EngineSettings.of(current_app.config, video)
     chunk = chunk_of(item)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
@@ -105,7 +105,7 @@ def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], No
 
 def convert_audio(video: Video, item: WorkItem, progress, check: Callable[[], None]) -> None:
     """Encode a long video's audio once, the whole of it, publishing it as it comes: no picture decoded."""
-    settings = EngineSettings.of(current_app.config)
+    settings = EngineSettings.of(current_app.config, video)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
         with source_copy(video.source_key, work) as source:

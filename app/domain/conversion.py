@@ -28,7 +28,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
 
     `progress` is the job's Progress (0..1 of this item); `check` raises to stop (cancel, shutdown).
     """
-    settings = EngineSettings.of(current_app.config)
+    settings = EngineSettings.of(current_app.config, video)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
         with get_storage().local_copy(video.source_key, work) as source:  # read once: not cached

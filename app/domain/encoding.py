@@ -38,7 +38,8 @@ class EngineSettings:
     stall_seconds: float
 
     @classmethod
-    def of(cls, cfg) -> EngineSettings:
+    def of(cls, cfg, video: Video | None = None) -> EngineSettings:
+        """The app's settings, with what the uploader asked of `video` (its loudness normalized)."""
         return cls(
             limits=probe.Limits(
                 max_duration=cfg["MAX_DURATION_SECONDS"],
@@ -49,7 +50,7 @@ class EngineSettings:
                 max_streams=cfg["MAX_STREAMS"],
                 memory_mb=cfg["FFMPEG_MEMORY_MB"],
             ),
-            encode=EncodeSettings(preset=cfg["X264_PRESET"]),
+            encode=EncodeSettings(preset=cfg["X264_PRESET"], loudnorm=bool(video and video.normalize_loudness)),
             heights=cfg["RENDITIONS"],
             poster_at=cfg["POSTER_AT_SECONDS"],
             timeout_base=cfg["CONVERT_TIMEOUT_BASE"],

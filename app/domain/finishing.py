@@ -81,7 +81,7 @@ def ready_to_finish(video: Video) -> bool:
 
 def finish(video: Video, item: WorkItem, progress, check: Callable[[], None]) -> None:
     """Make the finished stream, the downloads and the storyboard from what the chunks stored; `ready`."""
-    settings = EngineSettings.of(current_app.config)
+    settings = EngineSettings.of(current_app.config, video)
     results, count = assembly.done_chunks(video.id)
     audio_item = plan.item_of(video, plan.AUDIO)
     storage = get_storage()
