@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import ffmpeg
 
+from media.colour import OUTPUT_TAGS
 from media.ladder import Rung
 from media.outputs import EncodeSettings, Output
 from media.probe import MediaInfo
@@ -42,6 +43,11 @@ BUFFER_SECONDS = 2
 # fMP4 boxes around the H.264 (moof/trun: ~16 bytes a frame, a few hundred a segment); measured 0.4 %
 CONTAINER_OVERHEAD = 1.02
 AUDIO_PEAK = 1.1  # ffmpeg's AAC encoder holds its rate loosely: 2 % over on white noise, measured
+# EBU R128 normalization when the uploader asks for it: -16 LUFS integrated (what streaming services
+# play at; R128's broadcast -23 is quiet on phones), true peak under -1.5 dBTP, ffmpeg's one-pass
+# (dynamic) `loudnorm`, which works at 192 kHz: resampled back to 48 kHz for AAC
+LOUDNESS = {"I": -16, "TP": -1.5, "LRA": 11}
+AUDIO_RATE = 48_000
 
 
 def rate_cap(rung: Rung, frame_rate: float) -> int:
@@ -155,7 +161,7 @@ class HlsRung(HlsMedia):
         gop = f"keyint={self.keyint}:min-keyint={self.keyint}:scenecut=0:open-gop=0"
         return ffmpeg.output(
             picture, str(self.path), vcodec="libx264", preset=self.settings.preset, crf=self.settings.crf,
-            maxrate=self.max_rate, bufsize=self.buffer_size, pix_fmt="yuv420p",
+            maxrate=self.max_rate, bufsize=self.buffer_size, pix_fmt="yuv420p", **OUTPUT_TAGS,
             force_key_frames=f"expr:gte(t,n_forced*{GOP_SECONDS})", sc_threshold=0,
             map_metadata=-1, **{"forced-idr": 1, "x264-params": gop},
             **_hls_muxer(self.folder, self.first_segment, self.offset),
@@ -186,6 +192,8 @@ class HlsAudio(HlsMedia):
         if audio is None:
             raise ValueError("the source has no audio: leave HlsAudio out (HlsLadder.plan does)")
         self.folder.mkdir(parents=True, exist_ok=True)
+        if self.settings.loudnorm:
+            audio = audio.filter("loudnorm", **LOUDNESS).filter("aresample", AUDIO_RATE)
         return ffmpeg.output(
             audio, str(self.path), acodec="aac", audio_bitrate=self.settings.audio_bitrate, ac=2,
             map_metadata=-1, **_hls_muxer(self.folder, self.first_segment),

@@ -13,6 +13,7 @@ from typing import ClassVar
 import ffmpeg
 
 from media import fingerprint, storyboard
+from media.colour import OUTPUT_TAGS, TO_JPEG
 from media.ladder import Rung
 from media.probe import MediaInfo
 
@@ -22,7 +23,7 @@ class EncodeSettings:
     preset: str = "veryfast"  # libx264's
     crf: int = 23
     audio_bitrate: str = "128k"
-    loudnorm: bool = False  # the sound brought to EBU R128's loudness (media/sound.py)
+    loudnorm: bool = False  # the sound brought to EBU R128's loudness (media/hls.py HlsAudio)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Mp4Rendition(Output):
         sound = {} if audio is None else {"acodec": "aac", "audio_bitrate": self.settings.audio_bitrate, "ac": 2}
         return ffmpeg.output(
             *streams, str(self.path), f="mp4", vcodec="libx264", preset=self.settings.preset, crf=self.settings.crf,
-            pix_fmt="yuv420p", movflags="+faststart", map_metadata=-1, **sound,
+            pix_fmt="yuv420p", movflags="+faststart", map_metadata=-1, **OUTPUT_TAGS, **sound,
         )
 
 
@@ -94,7 +95,7 @@ class Poster(Output):
     def build(self, picture, audio):
         still = (
             picture.filter("select", f"gte(t,{self.at:.3f})")
-            .filter("scale", self.rung.width, self.rung.height)
+            .filter("scale", self.rung.width, self.rung.height, **TO_JPEG)
             .filter("setsar", 1)
         )
         # written whole under its name (a temporary file renamed): it may be published while ffmpeg runs

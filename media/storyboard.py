@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media.binaries import find
+from media.colour import TO_JPEG
 from media.ladder import even
 from media.sandbox import GLOBAL_GUARDS, limits
 
@@ -30,6 +31,8 @@ COLUMNS = ROWS = 10  # the most a sheet holds across and down; a short video's s
 SHEET_NAMES = "sprite_%03d.jpg"  # sprite_000.jpg, sprite_001.jpg, ...
 JPEG_QUALITY = 5  # ffmpeg's mjpeg q:v, 2 (best) to 31: a 10x10 sheet of 160 px thumbnails is ~100-200 KB
 PIXELS = "yuv420p"  # of the raw thumbnails between the conversion and `tile`
+RAW_COLOUR = "range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+JPEG_SCALE = ":".join(f"{name}={value}" for name, value in TO_JPEG.items())
 
 
 def interval_for(duration: float, max_tiles: int = MAX_TILES) -> int:
@@ -116,7 +119,10 @@ def tile(
         find("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", *GLOBAL_GUARDS,
         "-protocol_whitelist", "file", "-f", "rawvideo", "-pixel_format", PIXELS,
         "-video_size", f"{layout.width}x{layout.height}", "-framerate", "1", "-i", f"file:{thumbnails}",
-        "-vf", f"trim=end_frame={layout.count},tile={layout.columns}x{layout.rows}",
+        # the thumbnails are BT.709 like every picture of the conversion (media/colour.py): raw frames
+        # carry no tags, so say it, or the JPEG's own BT.601 would be taken for theirs
+        "-vf", f"setparams={RAW_COLOUR},scale={JPEG_SCALE},trim=end_frame={layout.count},"
+               f"tile={layout.columns}x{layout.rows}",
         "-f", "image2", "-c:v", "mjpeg", "-q:v", str(JPEG_QUALITY), "-start_number", "0", "-fps_mode", "passthrough",
         "-y", str(folder).replace("%", "%%") + "/" + SHEET_NAMES,
     ]

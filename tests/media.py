@@ -8,6 +8,8 @@ from pathlib import Path
 
 from media.binaries import find
 
+BT709_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+
 
 def make_clip(
     path: Path, *, seconds: float = 2, width: int = 640, height: int = 360, rate: int = 25, audio: bool = True,
@@ -17,7 +19,9 @@ def make_clip(
             "-i", f"testsrc2=size={width}x{height}:rate={rate}:duration={seconds}"]
     if audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "aac", "-shortest"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", container, str(path)]
+    # BT.709 and tagged so, as cameras and phones write it: Conveyor keeps such pixels as they are
+    args += ["-vf", "scale=out_color_matrix=bt709:out_range=tv", *BT709_TAGS,
+             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", container, str(path)]
     subprocess.run(args, check=True)
     return path
 

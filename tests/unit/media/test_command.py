@@ -42,11 +42,11 @@ def test_reads_the_source_once(conversion):
 def test_one_split_with_a_branch_per_output(conversion):
     """The decoded picture is split once, into exactly as many branches as there are outputs."""
     graph = filter_graph(conversion.args)
-    splits = re.findall(r"split=(\d+)", graph)
-    assert splits == [str(len(conversion.outputs))], graph
-    assert graph.count("split") == 1
+    splits = re.findall(r"(?<!a)split=(\d+)", graph)  # the first: the decoded picture's (an output may split its own)
+    assert splits[0] == str(len(conversion.outputs)), graph
+    assert splits.count(splits[0]) == 1, graph
     # every branch of the split is used by one output chain
-    labels = re.match(r"\[0:v\]split=\d+((?:\[\w+\])+);", graph).group(1)
+    labels = re.search(r"(?<!a)split=\d+((?:\[\w+\])+);", graph).group(1)
     branches = re.findall(r"\[(\w+)\]", labels)
     assert len(branches) == len(conversion.outputs)
     for branch in branches:

@@ -41,7 +41,7 @@ def gray(path: Path, at: float | None = None) -> np.ndarray:
     seek = [] if at is None else ["-ss", f"{at:.3f}"]
     done = subprocess.run(
         [find("ffmpeg"), "-loglevel", "error", *seek, "-i", str(path), "-frames:v", "1",
-         "-vf", "scale=64:64,format=gray", "-f", "rawvideo", "pipe:1"],
+         "-vf", "scale=64:64,format=rgb24,format=gray", "-f", "rawvideo", "pipe:1"],  # luma of what is shown
         capture_output=True, check=True, timeout=60,
     )
     return np.frombuffer(done.stdout, dtype=np.uint8).astype(float).reshape(64, 64)

@@ -59,7 +59,8 @@ def picture_size(path: Path) -> tuple[int, int]:
 def gray(path: Path, *, at: float | None = None, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """A picture (a crop of it, or the frame at `at` seconds) as 32x18 gray levels."""
     seek = [] if at is None else ["-ss", f"{at:.3f}"]
-    chain = (f"crop={crop[2]}:{crop[3]}:{crop[0]}:{crop[1]}," if crop else "") + "scale=32:18,format=gray"
+    shown = "scale=32:18,format=rgb24,format=gray"  # the luma of the colours shown, whatever the matrix
+    chain = (f"crop={crop[2]}:{crop[3]}:{crop[0]}:{crop[1]}," if crop else "") + shown
     done = subprocess.run(
         [find("ffmpeg"), "-loglevel", "error", *seek, "-i", str(path), "-frames:v", "1", "-vf", chain,
          "-f", "rawvideo", "pipe:1"],
