@@ -24,13 +24,14 @@ videos = AppGroup("videos", help="Convert videos from the command line.")
 @click.option("--user", "username", required=True, help="Owner of the video.")
 @click.option("--title", default=None)
 @click.option("--wait", is_flag=True, help="Show progress until the conversion ends.")
-def convert(file: Path, username: str, title: str | None, wait: bool) -> None:
+@click.option("--normalize-loudness", is_flag=True, help="Bring the sound to EBU R128 loudness (-16 LUFS).")
+def convert(file: Path, username: str, title: str | None, wait: bool, normalize_loudness: bool) -> None:
     """Enqueue a local video file for conversion."""
     user = db.session.scalar(db.select(User).filter_by(username=username))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     try:
-        video = ingest.from_file(user, file, title=title)
+        video = ingest.from_file(user, file, title=title, normalize_loudness=normalize_loudness)
     except Refused as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"queued video {video.id}")

@@ -83,7 +83,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const xhr = await send(target.url, data, {});
     if (xhr.status >= 300) throw new Error(`The storage refused the upload (${xhr.status}).`);
     const title = form.elements.title.value;
-    const created = await Conveyor.api("POST", "/api/videos", { upload_key: target.upload_key, title, filename: file.name });
+    const normalize_loudness = form.elements.normalize_loudness.checked;
+    const created = await Conveyor.api("POST", "/api/videos", {
+      upload_key: target.upload_key, title, filename: file.name, normalize_loudness,
+    });
     const body = await created.json().catch(() => ({}));
     if (created.status !== 202 || !body.id) throw new Error(body.error || `The upload failed (${created.status}).`);
     return body;

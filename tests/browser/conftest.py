@@ -138,12 +138,14 @@ class Visitor:
         self.page.wait_for_url("**/videos")
         return self
 
-    def upload(self, clip: Path, title: str = "") -> str:
+    def upload(self, clip: Path, title: str = "", even_loudness: bool = False) -> str:
         """Upload through the page; the id of the new video, whose page is then open."""
         self.page.goto("/upload")
         self.page.set_input_files("#file", str(clip))
         if title:
             self.page.fill("input[name=title]", title)
+        if even_loudness:
+            self.page.get_by_label("Even out the loudness").check()
         self.page.click("#upload-button")
         self.page.wait_for_url("**/videos/*")
         return self.page.url.rsplit("/", 1)[-1]

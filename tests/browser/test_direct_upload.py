@@ -35,7 +35,9 @@ def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor,
             posts.append((request.url, request.headers.get("content-type", "")))
 
     alice.page.on("request", record)
-    video_id = alice.upload(clips("b320x180", seconds=1, width=320, height=180), title="Straight to the bucket")
+    video_id = alice.upload(
+        clips("b320x180", seconds=1, width=320, height=180), title="Straight to the bucket", even_loudness=True
+    )
 
     to_bucket = [content for url, content in posts if url.startswith(bucket_endpoint)]
     to_app = [content for url, content in posts if url == f"{stack.url}/api/videos"]
@@ -49,3 +51,4 @@ def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor,
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
     page.wait_for_function("() => document.querySelector('video').currentTime >= 0.5", timeout=30_000)
     assert video_id and alice.errors == []
+    assert alice.context.request.get(f"/api/videos/{video_id}").json()["normalize_loudness"] is True

@@ -46,6 +46,15 @@ def test_upload_watch_the_progress_live_and_play(stack, visitor, clips, stack_re
     assert row.locator("img").count() == 1
 
 
+def test_the_loudness_option_is_asked_for_from_the_upload_page(stack, visitor, clips):
+    alice = visitor("alice")
+    evened = alice.upload(clips("b320x180", seconds=1, width=320, height=180), even_loudness=True)
+    as_sent = alice.upload(clips("b320x180", seconds=1, width=320, height=180))
+    api = alice.context.request
+    assert api.get(f"/api/videos/{evened}").json()["normalize_loudness"] is True
+    assert api.get(f"/api/videos/{as_sent}").json()["normalize_loudness"] is False
+
+
 def test_a_second_user_can_neither_see_nor_open_it(stack, visitor, clips):
     alice = visitor("alice")
     video_id = alice.upload(clips("b320x180", seconds=1, width=320, height=180), title="Alice's private clip")

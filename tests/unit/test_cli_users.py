@@ -195,3 +195,13 @@ def test_the_page_password_change_counts_too(app, tmp_path):
     assert response.status_code == 303
     db.session.expire_all()
     assert "users password admin" in run.first_admin(tmp_path) and not saved.exists()
+
+
+@pytest.mark.parametrize(("flag", "evened"), [(["--normalize-loudness"], True), ([], False)])
+def test_convert_asks_for_even_loudness_when_told(app, alice, clips, flag, evened):
+    clip = clips("cli-loudness", seconds=1, width=64, height=36)
+    result = app.test_cli_runner().invoke(args=["videos", "convert", str(clip), "--user", "alice", *flag])
+    assert result.exit_code == 0, result.output
+    video_id = result.output.split()[-1]
+    db.session.expire_all()
+    assert db.session.get(Video, video_id).normalize_loudness is evened
