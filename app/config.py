@@ -150,6 +150,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_PIXELS": _int("MAX_PIXELS", 7680 * 4320),
         "MAX_FRAME_RATE": _int("MAX_FRAME_RATE", 240),
         "MAX_STREAMS": _int("MAX_STREAMS", 16),
+        # a caption file (.vtt, .srt) added to a video, and each subtitle track taken out of an upload
+        "MAX_CAPTION_KB": _int("MAX_CAPTION_KB", 1024),
+        "MAX_CAPTION_CUES": _int("MAX_CAPTION_CUES", 20000),
         "UPLOAD_RATE_LIMIT": env("UPLOAD_RATE_LIMIT", "60/hour;500/day"),  # per user; empty: no limit
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10/minute;50/hour"),  # failed logins per username
         "FFMPEG_MEMORY_MB": _int("FFMPEG_MEMORY_MB", 4096),

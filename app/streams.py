@@ -5,7 +5,9 @@ On local storage every file is served from here. On S3 the playlists and the sto
 served from here with the files they name rewritten to presigned URLs of the bucket, so segments and
 sprite sheets go straight from the bucket to the player; the master playlist names media playlists,
 which stay relative (here). A playlist is read afresh on each request: while the video is processing,
-its playlists grow.
+its playlists grow. The master is served with the video's captions as its subtitle group, read from
+the database (app/domain/captions.py); a caption's playlist and cues are always served from here
+(small text, same origin as the page's player).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from flask import Blueprint, Response, current_app, redirect, send_file
 from itsdangerous import BadSignature, SignatureExpired
 
-from app.domain import streams
+from app.domain import captions, streams
 from app.errors import ApiError
 from app.platform.links import STREAM_SALT, signer
 from app.platform.storage import LocalStorage, get_storage
@@ -41,7 +43,7 @@ def stream_file(token: str, name: str):
     key = streams.key(video_id, name)
     storage = get_storage()
     if name.endswith(streams.LISTS):
-        response = _listing(storage, key, name)
+        response = _listing(storage, key, name, video_id)
     elif isinstance(storage, LocalStorage):
         if not storage.exists(key):
             raise ApiError(404, "No such file.")
@@ -55,7 +57,7 @@ def stream_file(token: str, name: str):
     return response
 
 
-def _listing(storage, key: str, name: str) -> Response:
+def _listing(storage, key: str, name: str, video_id: str) -> Response:
     """A playlist or the storyboard's cues, with what they name made fetchable from where it is."""
     try:
         text = storage.read_bytes(key).decode("utf-8")
@@ -63,7 +65,11 @@ def _listing(storage, key: str, name: str) -> Response:
         raise ApiError(404, "No such file.") from exc
     folder = key.rsplit("/", 1)[0] + "/"
     ttl = current_app.config["MEDIA_URL_TTL"]
-    if name != streams.MASTER and not isinstance(storage, LocalStorage):  # point at the bucket
+    if name == streams.MASTER:
+        text = captions.in_master(video_id, text)
+    elif name.startswith(f"{streams.SUBTITLES_FOLDER}/"):
+        pass  # its cues come from here too: a caption's text is never read as names of files
+    elif not isinstance(storage, LocalStorage):  # point at the bucket
 
         def direct(uri: str) -> str:
             file, _, fragment = uri.partition("#")  # a cue's `sprite_000.jpg#xywh=...`

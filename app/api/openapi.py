@@ -97,6 +97,7 @@ SCHEMAS = {
             "storyboard_url",
             "normalize_loudness",
             "notes",
+            "captions",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -133,10 +134,46 @@ SCHEMAS = {
                 "items": {"type": "string"},
                 "description": "What of the upload was left out, and why (a bitmap subtitle track, say)",
             },
+            "captions": {
+                "type": "array",
+                "items": _ref("Caption"),
+                "description": "Text subtitle tracks of the upload and caption files added to it, as WebVTT",
+            },
             "result_uri": {"type": ["string", "null"], "description": "Storage URI of the largest rendition (ready)"},
             "error": {"type": "string", "description": "Why it failed or was rejected"},
             "deliveries": {"type": "array", "items": _ref("Delivery")},
         },
+    },
+    "Caption": {
+        "type": "object",
+        "required": ["id", "language", "label", "source", "default", "forced", "cues", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "language": {
+                "type": ["string", "null"],
+                "description": "BCP 47 tag (`en`, `pt-BR`); null for a track of the upload that names none",
+                "examples": ["pt-BR"],
+            },
+            "label": {"type": "string", "description": "What players show; the language tag unless one was given"},
+            "source": {
+                "enum": ["upload", "file"],
+                "description": "`upload`: a caption file added through the API or the page; `file`: a text "
+                "subtitle track of the uploaded video",
+            },
+            "default": {"type": "boolean", "description": "Shown unless the viewer turns it off"},
+            "forced": {"type": "boolean"},
+            "cues": {"type": "integer", "minimum": 1},
+            "url": {
+                "type": ["string", "null"],
+                "description": "The WebVTT, signed and expiring, once the video is playable; it is also in the "
+                "master playlist's subtitle group",
+            },
+        },
+    },
+    "CaptionList": {
+        "type": "object",
+        "required": ["captions"],
+        "properties": {"captions": {"type": "array", "items": _ref("Caption")}},
     },
     "VideoList": {
         "type": "object",
@@ -292,6 +329,65 @@ PATHS = {
                 **NOT_FOUND,
                 **ERRORS,
             },
+        },
+    },
+    "/api/videos/{video_id}/captions": {
+        "parameters": [VIDEO_ID],
+        "get": {
+            "summary": "The video's captions",
+            "responses": {"200": _json("CaptionList", "Its captions"), **NOT_FOUND, **ERRORS},
+        },
+        "post": {
+            "summary": "Add a caption file (WebVTT or SRT) to the video",
+            "description": "The file is read into cues and checked: UTF-8 (a BOM is fine), every timing valid and "
+            "ending by the video's end (+1 s), at most `MAX_CAPTION_CUES` cues and `MAX_CAPTION_KB` KB. SRT is "
+            "converted to WebVTT; cue text keeps only WebVTT's own tags, anything else is shown as text. A file "
+            "in a language the video has one in already replaces it. The video must be queued with its length "
+            "known, processing or ready; on a ready video it is in the master playlist at once.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file", "language"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "contentMediaType": "text/vtt",
+                                    "description": "A `.vtt` or `.srt` file",
+                                },
+                                "language": {"type": "string", "maxLength": 35, "examples": ["en", "pt-BR"]},
+                                "label": {"type": "string", "maxLength": 80, "examples": ["English (SDH)"]},
+                            },
+                        },
+                    },
+                },
+            },
+            "responses": {
+                "201": _json("Caption", "Added", LOCATION),
+                "409": _json("Error", "The video takes no captions now (failed, or its length not known yet)"),
+                "413": _json("Error", "Over `MAX_CAPTION_KB`"),
+                "415": _json("Error", "Not a .vtt or .srt file, or not multipart/form-data"),
+                **NOT_FOUND,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/videos/{video_id}/captions/{language}": {
+        "parameters": [
+            VIDEO_ID,
+            {
+                "name": "language",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The caption file's language tag (any case)",
+            },
+        ],
+        "delete": {
+            "summary": "Delete the caption file added in that language",
+            "responses": {"204": {"description": "Deleted, with its files"}, **NOT_FOUND, **ERRORS},
         },
     },
     "/api/uploads": {

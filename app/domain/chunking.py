@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.domain import assembly, content, dispatch, encoding, plan, streams
+from app.domain import assembly, captions, content, dispatch, encoding, plan, streams
 from app.domain.encoding import EngineSettings, Outputs
 from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
@@ -91,6 +91,8 @@ def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], No
                 publisher = Publisher(video, made.hls, screening, writes_master=False, staged=True)
             if not _encode(video, source, info, made.all, chunk.span, publisher, progress, check, settings):
                 return
+            if chunk.number == 0 and not info.has_audio:  # no audio job: the first chunk's takes the subtitles
+                captions.take_out(video, source, info, work, settings.run_limits(info.duration), check)
         storage = get_storage()
         storage.put_file(work_key(video.id, THUMBNAILS.format(chunk.number)), made.storyboard.path)
         if made.poster is not None and made.poster.path.is_file():
@@ -104,7 +106,8 @@ def convert_chunk(video: Video, item: WorkItem, progress, check: Callable[[], No
 
 
 def convert_audio(video: Video, item: WorkItem, progress, check: Callable[[], None]) -> None:
-    """Encode a long video's audio once, the whole of it, publishing it as it comes: no picture decoded."""
+    """Encode a long video's audio once, the whole of it, publishing it as it comes: no picture decoded;
+    then take out its subtitle tracks (a silent video's first chunk does that)."""
     settings = EngineSettings.of(current_app.config, video)
     with tempfile.TemporaryDirectory(prefix="conveyor-") as workdir:
         work = Path(workdir)
@@ -115,6 +118,7 @@ def convert_audio(video: Video, item: WorkItem, progress, check: Callable[[], No
             publisher = Publisher(video, hls, None, writes_master=False, waits_for=(streams.MASTER,))
             if not _encode(video, source, info, hls.outputs, Span(), publisher, progress, check, settings):
                 return
+            captions.take_out(video, source, info, work, settings.run_limits(info.duration), check)
         check()
         progress.update(1.0, force=True)
         item.result = json.dumps({"playlist": hls.audio.path.read_text(encoding="utf-8")})

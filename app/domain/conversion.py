@@ -1,6 +1,7 @@
 """Converting a work item that is the whole video: the engine run with the app's settings, the
-stream published as the content check passes it (app/domain/publishing.py), then the downloads,
-the storyboard and the poster, and the video `ready`; or, on a match, nothing kept. A long video
+stream published as the content check passes it (app/domain/publishing.py), then the upload's
+subtitle tracks (app/domain/captions.py), the downloads, the storyboard and the poster, and the
+video `ready`; or, on a match, nothing kept. A long video
 is planned again instead, as chunks that every free worker takes (app/domain/chunking.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.domain import chunking, content, encoding, streams
+from app.domain import captions, chunking, content, encoding, streams
 from app.domain.encoding import EngineSettings, Outputs
 from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
@@ -59,6 +60,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
             except content.Matched as found:
                 encoding.reject(video, found.match)
                 return
+            captions.take_out(video, source, info, work, settings.run_limits(info.duration), check)
         made_downloads = encoding.downloads(made.hls, work, settings, info.duration)
         progress.update(PACKAGED, force=True)
         board = made.storyboard

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.states import State
@@ -253,3 +253,25 @@ class ContentMatch(db.Model):
     video: Mapped[Video] = relationship(back_populates="content_matches")
     entry: Mapped[BlocklistEntry | None] = relationship(back_populates="matches")
     released_by: Mapped[User | None] = relationship()
+
+
+class Caption(db.Model):
+    """A timed-text track of a video, kept as WebVTT: one of its upload's subtitle tracks (`file`), or a
+    caption file its owner added (`upload`; one per language). See app/domain/captions.py."""
+
+    __tablename__ = "captions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(8))  # upload | file
+    language: Mapped[str] = mapped_column(String(35), default="")  # BCP 47 (`en`, `pt-BR`); "": untagged
+    label: Mapped[str] = mapped_column(String(100), default="")
+    track: Mapped[int | None]  # the stream's index in the upload (`file`)
+    default: Mapped[bool] = mapped_column(default=False)  # shown unless the viewer turns it off
+    forced: Mapped[bool] = mapped_column(default=False)  # only the parts in another language (signs, asides)
+    cues: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    video: Mapped[Video] = relationship(
+        backref=backref("captions", cascade="all, delete-orphan", order_by="Caption.id")
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.domain import streams
-from app.domain.models import Delivery, Video
+from app.domain import captions, streams
+from app.domain.models import Caption, Delivery, Video
 from app.domain.states import State
 from app.platform.links import media_url, stream_url
 from app.platform.storage import get_storage
@@ -40,6 +40,7 @@ def video_json(video: Video, live: float | None = None) -> dict:
         "normalize_loudness": video.normalize_loudness,
         "notes": json.loads(video.notes) if video.notes else [],
     }
+    body["captions"] = [caption_json(c, streams.viewable(video)) for c in video.captions]
     if streams.viewable(video):
         body["playable"] = True
         body["playback_url"] = stream_url(video.id, streams.MASTER)
@@ -58,6 +59,20 @@ def video_json(video: Video, live: float | None = None) -> dict:
         body["error"] = video.error or "The conversion failed."
     body["deliveries"] = [delivery_json(d) for d in video.deliveries]
     return body
+
+
+def caption_json(caption: Caption, viewable: bool) -> dict:
+    """A caption track of the video: its WebVTT, once the stream can be watched."""
+    return {
+        "id": caption.id,
+        "language": caption.language or None,
+        "label": caption.label,
+        "source": caption.source,
+        "default": caption.default,
+        "forced": caption.forced,
+        "cues": caption.cues,
+        "url": stream_url(caption.video_id, captions.stream_name(caption, "vtt")) if viewable else None,
+    }
 
 
 def delivery_json(delivery: Delivery) -> dict:

@@ -24,12 +24,15 @@ PLAYLIST = "index.m3u8"
 STORYBOARD_FOLDER = "storyboard"
 STORYBOARD = f"{STORYBOARD_FOLDER}/storyboard.vtt"
 POSTER = "poster.jpg"  # while processing; at ready the poster is stored beside the downloads
+SUBTITLES_FOLDER = "subtitles"  # a caption's cues and its media playlist: `subtitles/c12.vtt`, `.m3u8`
 # every name a stream has: the master; per rung (`720p`) and the audio, a playlist, an init segment and
-# numbered segments; the storyboard's cues and sheets. Nothing else is served, whatever is stored.
+# numbered segments; the storyboard's cues and sheets; the captions'. Nothing else is served, whatever
+# is stored.
 NAMES = re.compile(
     r"master\.m3u8"
-    r"|(?!storyboard/)[a-z0-9]{1,16}/(index\.m3u8|init\.mp4|seg_[0-9]{5,9}\.m4s)"
+    r"|(?!storyboard/|subtitles/)[a-z0-9]{1,16}/(index\.m3u8|init\.mp4|seg_[0-9]{5,9}\.m4s)"
     r"|storyboard/(storyboard\.vtt|sprite_[0-9]{3,6}\.jpg)"
+    r"|subtitles/c[0-9]{1,12}\.(vtt|m3u8)"
 )
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",

@@ -88,3 +88,27 @@ def test_real_answers_fit_the_document(app, client, auth, run_jobs, clips, spec)
     limited = upload(client, auth, clip)
     assert limited.status_code == 429
     check(spec, "/api/videos", "post", limited)
+
+
+def test_caption_answers_fit_the_document(app, client, auth, run_jobs, clips, spec):
+    import io
+
+    made = upload(client, auth, clips("c320x240", width=320, height=240, seconds=1)).json["id"]
+    path = f"/api/videos/{made}/captions"
+
+    def add(data: bytes, filename: str = "c.vtt", language: str = "en"):
+        form = {"file": (io.BytesIO(data), filename), "language": language}
+        return client.post(path, headers=auth, data=form, content_type="multipart/form-data")
+
+    good = b"WEBVTT\n\n00:00:00.000 --> 00:00:00.500\nHi\n"
+    check(spec, "/api/videos/{video_id}/captions", "post", add(good))  # 409: length not known yet
+    run_jobs()
+    check(spec, "/api/videos/{video_id}/captions", "post", add(good))  # 201
+    check(spec, "/api/videos/{video_id}/captions", "post", add(b"WEBVTT\n\nnope\n"))  # 400
+    check(spec, "/api/videos/{video_id}/captions", "post", add(good, "c.doc"))  # 415
+    app.config["MAX_CAPTION_KB"] = 1
+    check(spec, "/api/videos/{video_id}/captions", "post", add(good * 50))  # 413
+    check(spec, "/api/videos/{video_id}/captions", "get", client.get(path, headers=auth))
+    check(spec, "/api/videos/{video_id}", "get", client.get(f"/api/videos/{made}", headers=auth))
+    check(spec, "/api/videos/{video_id}/captions/{language}", "delete", client.delete(f"{path}/en", headers=auth))
+    check(spec, "/api/videos/{video_id}/captions/{language}", "delete", client.delete(f"{path}/en", headers=auth))
