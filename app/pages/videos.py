@@ -1,12 +1,16 @@
-"""Upload, "My videos" and a video's page. Live changes come from the API's event stream."""
+"""Upload, "My videos" and a video's page, with its caption files. Live changes come from the API's
+event stream."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.api.captions import caption_upload
+from app.domain import captions
+from app.domain.errors import Refused
 from app.domain.models import Video
 from app.domain.presenters import video_json
 from app.domain.states import CANCELLABLE_STATES, State
@@ -87,6 +91,35 @@ def video(video_id: str):
     return _connecting_to(make_response(page), _read_origin())
 
 
+@blueprint.post("/videos/<video_id>/captions")
+@login_required
+def add_caption(video_id: str):
+    """The page's caption form (CSRF checked by CSRFProtect); what is wrong with the file comes back as
+    the page's message."""
+    video = owned_video(video_id)
+    try:
+        data, filename, language, label = caption_upload()
+        added = captions.add(video, data, filename=filename, language=language, label=label)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(f"Captions added: {added.label} ({added.cues} cues).", "info")
+    return redirect(url_for("pages.video", video_id=video.id), 303)
+
+
+@blueprint.post("/videos/<video_id>/captions/<language>/delete")
+@login_required
+def delete_caption(video_id: str, language: str):
+    video = owned_video(video_id)
+    try:
+        captions.remove(video, language)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash("Captions deleted.", "info")
+    return redirect(url_for("pages.video", video_id=video.id), 303)
+
+
 def owned_video(video_id: str) -> Video:
     """The user's own video, or 404: someone else's looks exactly like a missing one."""
     video = db.session.get(Video, video_id) if len(video_id) <= 64 else None
@@ -116,4 +149,5 @@ def states():
     return {
         "final_states": {state.value for state in State if state.is_final},
         "cancellable": {state.value for state in CANCELLABLE_STATES},
+        "takes_captions": {state.value for state in captions.TAKES_CAPTIONS},
     }

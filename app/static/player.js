@@ -1,6 +1,7 @@
 // The player of a video's page: the HLS stream (adaptive, with a quality choice) from the moment the
-// video is playable, its timeline (timeline.js, with storyboard previews from storyboard.js), and the
-// MP4 renditions where HLS can't play. Loaded by video.js, with its parts, when it first needs it;
+// video is playable, its timeline (timeline.js, with storyboard previews from storyboard.js), the
+// MP4 renditions where HLS can't play, and a captions choice (the video's WebVTT as <track>s, off
+// unless a track is marked default or forced). Loaded by video.js, with its parts, when it first needs it;
 // hls.js (vendor/hls.min.js) is loaded only where the browser plays HLS through MediaSource.
 // Everything shown is set with textContent: titles are hostile.
 "use strict";
@@ -48,10 +49,16 @@ const ConveyorPlayer = (() => {
     quality.setAttribute("aria-label", "Quality");
     quality.className = "quality";
     choice.append(element("span", "quality-label", "Quality"), quality);
+    const captionChoice = element("span", "captions-choice");
+    captionChoice.hidden = true;
+    const captionSelect = document.createElement("select");
+    captionSelect.setAttribute("aria-label", "Captions");
+    captionSelect.className = "captions";
+    captionChoice.append(element("span", "captions-label", "Captions"), captionSelect);
     const note = element("p", "player-note");
     note.hidden = true;
     note.setAttribute("role", "status");
-    controls.append(choice, note);
+    controls.append(choice, captionChoice, note);
 
     box.append(frame, timeline.node, controls);
 
@@ -95,6 +102,55 @@ const ConveyorPlayer = (() => {
       }
     });
 
+    // --- the captions choice: each caption with a URL as a <track> of the <video>, whichever engine
+    // plays (the browser's own HLS shows the master playlist's subtitles in its own menu instead)
+    const tracks = new Map(); // caption id -> its <track>
+    let chosenCaption = null; // what the viewer chose ("off" or an id); null: the captions' own default
+    const captionName = (c) => {
+      const label = c.label || c.language || "Subtitles";
+      return c.language && label !== c.language ? `${label} (${c.language})` : label;
+    };
+    const showCaption = () => {
+      for (const [id, track] of tracks) track.track.mode = id === captionSelect.value ? "showing" : "disabled";
+    };
+    const syncCaptions = (captions) => {
+      if (mode !== "hls" && mode !== "mp4") return;
+      const usable = (captions || []).filter((c) => c.url);
+      const ids = new Set(usable.map((c) => String(c.id)));
+      for (const [id, track] of tracks) {
+        if (!ids.has(id)) {
+          track.remove();
+          tracks.delete(id);
+        }
+      }
+      for (const c of usable) {
+        const id = String(c.id);
+        if (tracks.has(id)) continue; // loaded already: a fresher URL would fetch the same cues
+        const track = document.createElement("track");
+        track.kind = "subtitles";
+        track.label = captionName(c);
+        if (c.language) track.srclang = c.language;
+        track.src = c.url;
+        media.append(track);
+        track.track.mode = "disabled";
+        tracks.set(id, track);
+      }
+      const preset = usable.find((c) => c.default || c.forced);
+      let value = chosenCaption || (preset ? String(preset.id) : "off");
+      if (!ids.has(value)) value = "off";
+      captionSelect.replaceChildren(new Option("Off", "off", value === "off", value === "off"));
+      for (const c of usable) {
+        const id = String(c.id);
+        captionSelect.append(new Option(captionName(c), id, id === value, id === value));
+      }
+      captionChoice.hidden = usable.length === 0;
+      showCaption();
+    };
+    captionSelect.addEventListener("change", () => {
+      chosenCaption = captionSelect.value;
+      showCaption();
+    });
+
     // --- what plays: hls.js, the browser's own HLS, or the MP4s
     const startHls = (Hls, url) => {
       mode = "hls";
@@ -104,6 +160,7 @@ const ConveyorPlayer = (() => {
         enableWorker: false, // no blob: worker, so the page's policy needs no worker-src
         startPosition: 0, // a stream still growing starts at its beginning, not at its live edge
         liveDurationInfinity: false,
+        enableWebVTT: false, // the captions are <track>s of the page's own (syncCaptions): none twice
       });
       hls.on(Hls.Events.MANIFEST_PARSED, fillLevels);
       hls.on(Hls.Events.LEVEL_SWITCHED, (event, data) => showAutoLevel(data.level));
@@ -134,6 +191,7 @@ const ConveyorPlayer = (() => {
       });
       hls.attachMedia(media);
       hls.loadSource(url);
+      syncCaptions(latest.captions);
     };
 
     const startNative = (url) => {
@@ -148,6 +206,7 @@ const ConveyorPlayer = (() => {
       quality.replaceChildren(...renditions.map((r) => new Option(r.name, r.url, false, r === first)));
       choice.hidden = renditions.length < 2;
       say("");
+      syncCaptions(latest.captions);
     };
 
     // the first way this browser can play, of what the video has now; none yet: wait for `ready`
@@ -172,6 +231,7 @@ const ConveyorPlayer = (() => {
       latest = next;
       if (next.poster_url && !media.poster) media.poster = next.poster_url;
       timeline.update(next);
+      syncCaptions(next.captions);
       if (!mode && !pending && next.renditions && next.renditions.length) choose(); // at ready, where HLS can't play
       timeline.loadPreviews(next.storyboard_url);
     };

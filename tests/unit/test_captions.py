@@ -194,3 +194,31 @@ def test_captions_added_while_processing_are_listed_without_urls_until_watchable
     assert added.status_code == 201 and added.json["url"] is None
     listed = client.get(f"/api/videos/{video.id}/captions", headers=auth).json["captions"]
     assert [(c["language"], c["url"]) for c in listed] == [("en", None)]
+
+
+def test_the_page_adds_and_deletes_captions_with_its_csrf_token_and_shows_what_is_wrong(
+    client, auth, ready_video
+):
+    from tests.unit.test_pages import csrf_token, log_in
+
+    log_in(client)
+    page = f"/videos/{ready_video['id']}"
+    token = csrf_token(client, page)
+    form = {"file": (io.BytesIO(GOOD_VTT), "en.vtt"), "language": "en", "label": "<img src=x onerror=alert(1)>"}
+    assert client.post(f"{page}/captions", data=form, content_type="multipart/form-data").status_code == 400  # no CSRF
+    added = client.post(
+        f"{page}/captions", data={**form, "file": (io.BytesIO(GOOD_VTT), "en.vtt"), "csrf_token": token},
+        content_type="multipart/form-data", follow_redirects=True,
+    )
+    html = added.get_data(as_text=True)
+    assert added.status_code == 200 and "Captions added" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    bad = {"file": (io.BytesIO(b"WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nx\n"), "x.vtt"), "language": "fr"}
+    refused = client.post(
+        f"{page}/captions", data={**bad, "csrf_token": token}, content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "line 3: the cue ends (00:00:00.500) before it starts (00:00:01.000)" in refused.get_data(as_text=True)
+    gone = client.post(f"{page}/captions/en/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "Captions deleted" in gone.get_data(as_text=True)
+    assert client.get(f"/api/videos/{ready_video['id']}", headers=auth).json["captions"] == []
