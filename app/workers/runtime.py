@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Mapping
 
+import redis
 from flask import Flask
 from redis.exceptions import RedisError
 from rq import Worker
@@ -25,6 +26,56 @@ log = logging.getLogger(__name__)
 
 # RQ's idle worker waits on its queues for `worker_ttl - 15` s at a time, and sends a heartbeat between
 RQ_IDLE_MARGIN = 15
+# while Redis is away, a worker tries again after 0.5 s, 1 s, 2 s... and then every REDIS_RETRY_CAP s
+REDIS_RETRY_CAP = 4.0
+# what a worker can lose Redis by: refused, reset, timed out (a failover), a replica that is read-only
+REDIS_LOST = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
+
+
+class Outage:
+    """Redis away, once: the first failure says so, the retries say nothing, the return says how long."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning(
+                "Redis unavailable (%s: %s); retrying every %g s at most, until it is back",
+                type(exc).__name__, exc, REDIS_RETRY_CAP,
+            )
+
+    def over(self) -> bool:
+        """Whether an outage just ended (logged once)."""
+        if self.since is None:
+            return False
+        log.warning("Redis is back after %.0f s", time.monotonic() - self.since)
+        self.since = None
+        return True
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry `attempt` (0, 1...): doubling from 0.5 s, capped at REDIS_RETRY_CAP."""
+    return min(REDIS_RETRY_CAP, 0.5 * 2 ** min(attempt, 16))
+
+
+def wait_for_redis(connection: redis.Redis, outage: Outage) -> bool:
+    """Block until Redis answers (True), or until the platform stops the process (False)."""
+    attempt = 0
+    while not shutdown.requested():
+        try:
+            connection.ping()
+        except RedisError as exc:
+            outage.failed(exc)
+        else:
+            outage.over()
+            return True
+        deadline = time.monotonic() + backoff(attempt)
+        while time.monotonic() < deadline and not shutdown.requested():
+            time.sleep(0.1)
+        attempt += 1
+    return False
 
 
 def timings(heartbeat_seconds: int) -> dict[str, int]:
@@ -61,10 +112,29 @@ class ConveyorWorker(Worker):
         super().request_stop(signum, frame)
 
     heartbeat_seconds = 5
+    max_connection_wait_time = REDIS_RETRY_CAP  # RQ's idle worker backs off up to this (RQ's own: 60 s)
+
+    def __init__(self, *args, outage: Outage | None = None, **kwargs) -> None:
+        self.outage = outage or Outage()  # shared by the RQ workers one after another in this process
+        super().__init__(*args, **kwargs)
 
     def heartbeat(self, timeout=None, pipeline=None) -> None:
-        super().heartbeat(timeout, pipeline)
-        recovery.mark_alive(self.connection, self.name, self.heartbeat_seconds)
+        try:
+            recovery.mark_alive(self.connection, self.name, self.heartbeat_seconds)
+            if self.outage.over() and not self.connection.exists(self.key):
+                self.register_birth()  # Redis came back without us (restarted empty, or a failover)
+            super().heartbeat(timeout, pipeline)
+        except REDIS_LOST as exc:
+            self.outage.failed(exc)
+            raise
+
+    def maintain_heartbeats(self, job, execution) -> None:
+        """While a job runs, Redis away is no reason to stop watching it: the job carries on, and its
+        results go to the database; the heartbeats resume when Redis is back."""
+        try:
+            super().maintain_heartbeats(job, execution)
+        except REDIS_LOST as exc:
+            self.outage.failed(exc)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -81,9 +151,23 @@ def worker_name(index: int, environ: Mapping[str, str] = os.environ) -> str:
     return f"{dyno}.{index}-{secrets.token_hex(3)}"
 
 
-def _not_maintenance_chatter(record: logging.LogRecord) -> bool:
+RQ_CHATTER = (
     # RQ's maintenance pass carries recovery, so it runs every 10 s, not every 10 min: keep it out of the log
-    return "cleaning registries" not in str(record.msg) and "cleaning group registries" not in str(record.msg)
+    "cleaning registries",
+    "cleaning group registries",
+    # RQ says this on every retry while Redis is away; `Outage` says it once
+    "could not connect to Redis instance",
+)
+
+
+def _not_chatter(record: logging.LogRecord) -> bool:
+    return not any(words in str(record.msg) for words in RQ_CHATTER)
+
+
+def _stop_on_signal() -> None:
+    """Between two RQ workers (RQ's handlers raise in whatever runs), SIGTERM just asks to stop."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: shutdown.request())
 
 
 def _name_the_log(name: str) -> None:
@@ -93,35 +177,48 @@ def _name_the_log(name: str) -> None:
 
 
 def run_one(app: Flask, index: int = 0) -> None:
-    """One worker in this process, with the app context pushed; it outlives Redis outages."""
-    logging.getLogger("rq.worker").addFilter(_not_maintenance_chatter)
+    """One worker in this process, with the app context pushed; it outlives Redis outages of any length.
+
+    Redis away while idle: RQ's own loop retries, backing off to REDIS_RETRY_CAP. While busy: the job
+    carries on (see `maintain_heartbeats`). Anything that still ends RQ's loop (Redis away when the job
+    ends, or at start) ends one RQ worker: this loop waits for Redis and starts another.
+    """
+    logging.getLogger("rq.worker").addFilter(_not_chatter)
     app.app_context().push()
     import jobs.convert  # noqa: F401  (imported once here, not again in every forked work horse)
 
     # each job runs in a forked child: it must not reuse the parent's database connections
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
-    connection = connect(app.config["REDIS_URL"], tls_verify=app.config["REDIS_TLS_VERIFY"], socket_timeout=None)
-    check_eviction_policy(connection)
     heartbeat = app.config["WORKER_HEARTBEAT_SECONDS"]
-    while True:
+    settings = timings(heartbeat)
+    connection = connect(
+        app.config["REDIS_URL"], tls_verify=app.config["REDIS_TLS_VERIFY"],
+        # an idle worker blocks on its queues for `worker_ttl - 15` s: a read that outlasts that is a
+        # Redis that vanished without closing the connection (a failover, a network partition)
+        socket_timeout=settings["worker_ttl"] + 10, socket_keepalive=True,
+    )
+    outage = Outage()
+    checked = False
+    _stop_on_signal()
+    while wait_for_redis(connection, outage):
+        if not checked:
+            checked = check_eviction_policy(connection) is not None
         worker = None
         name = worker_name(index)  # afresh each time: the last one's registration may linger in Redis
         _name_the_log(name)
         try:  # the constructor talks to Redis too
-            worker = ConveyorWorker(
-                [rq_name(role) for role in QUEUE_NAMES],
-                name=name,
-                connection=connection,
-                **timings(heartbeat),
-            )
+            queues = [rq_name(role) for role in QUEUE_NAMES]
+            worker = ConveyorWorker(queues, name=name, connection=connection, outage=outage, **settings)
             worker.heartbeat_seconds = heartbeat
             worker.work(with_scheduler=True)
-        except RedisError:
-            log.warning("lost Redis; trying again in 2 s")
+        except RedisError as exc:
+            outage.failed(exc)
+        except Exception:
+            log.exception("the worker failed; starting another")
+        _stop_on_signal()
         if (worker is not None and worker.stopping) or shutdown.requested():
             return
-        log.warning("worker stopped unexpectedly (Redis away?); starting again in 2 s")
-        time.sleep(2)
+        time.sleep(1)  # a worker that fails at once, again and again, does not spin
 
 
 def supervise(count: int, child_args: list[str]) -> int:
