@@ -51,7 +51,8 @@ def decode_cpu(source: Path, folder: Path, copies: int) -> float:
     args = [find("ffmpeg"), "-nostdin", "-y", "-loglevel", "error", "-i", str(source)]
     if copies:
         labels = "".join(f"[s{i}]" for i in range(copies))
-        graph = [f"[0:v]split={copies}{labels}"] + [f"[s{i}]{fingerprint.filter_string()}[o{i}]" for i in range(copies)]
+        branch = fingerprint.filter_string(shrink=True)  # the frames; the size is noted from one frame only
+        graph = [f"[0:v]split={copies}{labels}"] + [f"[s{i}]{branch}[o{i}]" for i in range(copies)]
         args += ["-filter_complex", ";".join(graph)]
         for i in range(copies):
             args += ["-map", f"[o{i}]", "-f", "rawvideo", str(folder / f"frames-{i}.gray")]

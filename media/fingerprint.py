@@ -1,38 +1,42 @@
-"""Perceptual hashes of pictures, built the way PDQ builds them, on frames ffmpeg has shrunk.
+"""Perceptual hashes of pictures and of a video's frames: PDQ's (media/pdq.py), from ffmpeg's decode.
 
-PDQ's construction: 64x64 luma -> the 16x16 lowest non-constant DCT frequencies -> one bit per
-coefficient, set when it is above their median. 256 bits, written as 64 hex digits in PDQ's
-layout. Low frequencies survive re-encoding and resizing; each frame is hashed on its own, so
-trimming a video leaves the frames that remain recognizable.
+ffmpeg samples a video twice a second (a still image gives its one frame) and turns each frame
+into full-range luma the way PDQ does (from RGB, 0.299 / 0.587 / 0.114), 16 bits deep so that no
+rounding moves a bit. For the content check it also shrinks frames to at most WORKING_SIZE pixels
+along each axis (bilinear), so that a long video's samples stay small, and notes the picture's
+own size beside them, which the hash needs to lay PDQ's filter where it lies on the original. A
+picture hashed for the blocklist is read whole: its hash is the reference's.
+
+Low frequencies survive re-encoding and resizing; each frame is hashed on its own, so trimming a
+video leaves the frames that remain recognizable.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import IO
 
+import ffmpeg
 import numpy as np
 
+from media import pdq
 from media.binaries import find
 from media.sandbox import GLOBAL_GUARDS, limits
 
-SIZE = 64  # frames reach Python as SIZE x SIZE 8-bit luma
-FRAME_BYTES = SIZE * SIZE
 FRAMES_PER_SECOND = 2  # at least one sample in any second, with room to spare
-# ffmpeg's part: sample, shrink with an averaging filter (PDQ's job too), keep luma. `eof_action=pass`
-# keeps the one frame of a still image.
-FILTERS = (
-    ("fps", {"fps": FRAMES_PER_SECOND, "eof_action": "pass"}),
-    ("scale", {"w": SIZE, "h": SIZE, "flags": "area"}),
-    ("format", {"pix_fmts": "gray"}),
-)
+WORKING_SIZE = 512  # the content check's frames reach Python at most this many pixels along each axis
+SAMPLE_BYTES = 2  # 16-bit luma
 MIN_QUALITY = 50  # PDQ's advice: below this a picture is too plain (dark, flat) to hash reliably
 HEX_DIGITS = 64
-CHUNK_FRAMES = 256  # frames hashed at a time: memory stays small for long videos
+CHUNK_BYTES = 32 << 20  # luma hashed at a time: memory stays small for long videos
 PAIRS_AT_ONCE = 1 << 18  # frame-hash x listed-hash comparisons per numpy step (8 MB of distances)
+_DIMENSIONS = re.compile(rb"^#dimensions 0: (\d+)x(\d+)$", re.MULTILINE)
 
 
 class Unreadable(Exception):
@@ -55,99 +59,199 @@ class Hashes:
         return to_hex(self.words[index])
 
 
-def filter_chain(stream):
-    """Apply the sampling filters to an ffmpeg-python stream."""
-    for name, options in FILTERS:
-        stream = stream.filter(name, **options)
-    return stream
+def _luma_filters() -> list[tuple[str, dict]]:
+    """Sample, then luma as PDQ takes it: from RGB, full range, 16 bits (the red plane of the mixer).
+    `eof_action=pass` keeps the one frame of a still image."""
+    return [
+        ("fps", {"fps": FRAMES_PER_SECOND, "eof_action": "pass"}),
+        ("format", {"pix_fmts": "gbrp16le"}),
+        ("colorchannelmixer", {"rr": pdq.LUMA[0], "rg": pdq.LUMA[1], "rb": pdq.LUMA[2]}),
+    ]
 
 
-def filter_string() -> str:
-    return ",".join(name + "=" + ":".join(f"{k}={v}" for k, v in options.items()) for name, options in FILTERS)
+def _shrink() -> dict:
+    """At most WORKING_SIZE along each axis; PDQ's filter is linear, so shrinking the luma is as good
+    as shrinking the colours."""
+    return {"w": f"min(iw,{WORKING_SIZE})", "h": f"min(ih,{WORKING_SIZE})", "flags": "bilinear"}
 
 
-@cache
-def _dct() -> np.ndarray:
-    """16x64 DCT-II rows 1..16: the lowest frequencies, without the constant one."""
-    rows = np.arange(1, 17)[:, None]
-    cols = np.arange(SIZE)[None, :]
-    return np.sqrt(2.0 / SIZE) * np.cos(np.pi / (2 * SIZE) * rows * (2 * cols + 1))
+def filter_string(pixel_format: str = "gray16le", shrink: bool = False) -> str:
+    """The filters for ffmpeg's -vf: sampled luma, whole (or shrunk as for the content check)."""
+    chain = [*_luma_filters(), ("extractplanes", {"planes": "r"})]
+    chain += [("scale", _shrink())] if shrink else []
+    chain += [("format", {"pix_fmts": pixel_format})]
+    escaped = [(name, [f"{k}={v}".replace(",", "\\,") for k, v in opts.items()]) for name, opts in chain]
+    return ",".join(f"{name}={':'.join(options)}" for name, options in escaped)
 
 
-def coefficients(frames: np.ndarray) -> np.ndarray:
-    """(N, 64, 64) luma -> (N, 16, 16) DCT coefficients."""
-    d = _dct()
-    return d @ frames.astype(np.float64) @ d.T
+def size_file(frames: Path) -> Path:
+    """Where the sampled picture's own size is noted, beside its frames."""
+    return frames.with_name(frames.name + ".size")
 
 
-def mirrored(coeffs: np.ndarray) -> np.ndarray:
-    """The coefficients of the left-right mirror image: odd horizontal frequencies change sign."""
-    sign = np.where(np.arange(1, 17) % 2 == 1, -1.0, 1.0)
-    return coeffs * sign[None, None, :]
+def sample_outputs(picture, frames: Path):
+    """The content check's ffmpeg-python outputs: the sampled luma, shrunk, as raw 16-bit samples, each
+    frame written as it is made; and the picture's own size, from its first frame in ffmpeg's
+    framecrc text. The size comes from the mixer's (unused) green plane, still whole."""
+    for name, options in _luma_filters():
+        picture = picture.filter(name, **options)
+    planes = picture.filter_multi_output("extractplanes", "r+g")
+    luma = planes[0].filter("scale", **_shrink()).filter("format", "gray16le")
+    return ffmpeg.merge_outputs(
+        ffmpeg.output(luma, str(frames), f="rawvideo", flush_packets=1),
+        ffmpeg.output(planes[1], str(size_file(frames)), f="framecrc", vframes=1),
+    )
 
 
-def to_words(coeffs: np.ndarray) -> np.ndarray:
-    """(N, 16, 16) coefficients -> (N, 4) uint64: bit i*16+j set when coefficient (i, j) is above the median."""
-    flat = coeffs.reshape(len(coeffs), 256)
-    bits = flat > np.median(flat, axis=1, keepdims=True)
-    return np.packbits(bits, axis=1, bitorder="little").view("<u8")
+@dataclass(frozen=True)
+class Layout:
+    """Frames sampled from a `width` x `height` picture, each `rows` x `columns` of 16-bit luma."""
+
+    width: int
+    height: int
+
+    @property
+    def rows(self) -> int:
+        return min(self.height, WORKING_SIZE)
+
+    @property
+    def columns(self) -> int:
+        return min(self.width, WORKING_SIZE)
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.rows * self.columns * SAMPLE_BYTES
 
 
-def quality(frames: np.ndarray) -> np.ndarray:
-    """PDQ's quality: how many clear gradients a picture has, 0 (flat) to 100."""
-    luma = frames.astype(np.float64)
-    down = np.trunc((luma[:, :-1, :] - luma[:, 1:, :]) * 100 / 255)
-    across = np.trunc((luma[:, :, :-1] - luma[:, :, 1:]) * 100 / 255)
-    total = np.abs(down).sum(axis=(1, 2)) + np.abs(across).sum(axis=(1, 2))
-    return np.minimum(100, (total // 90)).astype(np.int32)
+def layout_of(frames: Path) -> Layout | None:
+    """The frames' layout, once ffmpeg has noted the picture's size (None before)."""
+    try:
+        found = _DIMENSIONS.search(size_file(frames).read_bytes())
+    except FileNotFoundError:
+        return None
+    return Layout(int(found.group(1)), int(found.group(2))) if found else None
 
 
-def hash_frames(frames: np.ndarray, first_index: int = 0) -> Hashes:
-    """Hash (N, 64, 64) uint8 frames sampled FRAMES_PER_SECOND apart."""
-    seconds = (np.arange(len(frames)) + first_index) / FRAMES_PER_SECOND
-    coeffs = coefficients(frames)
-    return Hashes(to_words(coeffs), to_words(mirrored(coeffs)), seconds, quality(frames))
+def hash_frames(luma: np.ndarray, width: int | None = None, height: int | None = None, first_index: int = 0) -> Hashes:
+    """Hash (N, h, w) luma (0-255) of frames sampled FRAMES_PER_SECOND apart from a `width` x `height`
+    picture (by default, h x w: not shrunk)."""
+    height = luma.shape[-2] if height is None else height
+    width = luma.shape[-1] if width is None else width
+    small = pdq.downscale(luma, width, height)
+    coeffs = pdq.coefficients(small)
+    seconds = (np.arange(len(luma)) + first_index) / FRAMES_PER_SECOND
+    return Hashes(pdq.to_words(coeffs), pdq.to_words(pdq.mirrored(coeffs)), seconds, pdq.quality(small))
+
+
+def _luma(raw: np.ndarray) -> np.ndarray:
+    """16-bit samples -> luma on PDQ's 0-255 scale."""
+    return raw.astype(np.float32) * np.float32(1 / 257)
 
 
 def frames_in(path: Path) -> int:
-    """Whole frames in a file of raw frames (one still being written may end in part of one)."""
-    return path.stat().st_size // FRAME_BYTES if path.exists() else 0
+    """Whole frames in a file of sampled frames (one still being written may end in part of one)."""
+    layout = layout_of(path)
+    if layout is None or not path.exists():
+        return 0
+    return path.stat().st_size // layout.frame_bytes
 
 
-def read_chunks(path: Path, first: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """(index of the first frame, frames) from a file of raw 64x64 gray frames, a chunk at a time:
+def read_chunks(path: Path, first: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray, Layout]]:
+    """(index of the first frame, their luma, layout) from a file of sampled frames, a chunk at a time:
     frames `first` to `stop` (the file's whole frames by default)."""
     count = frames_in(path) if stop is None else stop
-    if count <= first:
+    layout = layout_of(path)
+    if count <= first or layout is None:
         return
-    frames = np.memmap(path, dtype=np.uint8, mode="r", shape=(count, SIZE, SIZE))
-    for start in range(first, count, CHUNK_FRAMES):
-        yield start, np.array(frames[start : min(start + CHUNK_FRAMES, count)])
+    frames = np.memmap(path, dtype="<u2", mode="r", shape=(count, layout.rows, layout.columns))
+    step = max(1, CHUNK_BYTES // layout.frame_bytes)
+    for start in range(first, count, step):
+        yield start, _luma(frames[start : min(start + step, count)]), layout
 
 
 def hash_file_of_frames(path: Path, first: int = 0, stop: int | None = None) -> Iterator[Hashes]:
     """Hashes of the frames the transcode wrote, a chunk at a time."""
-    for start, frames in read_chunks(path, first, stop):
-        yield hash_frames(frames, start)
+    for start, luma, layout in read_chunks(path, first, stop):
+        yield hash_frames(luma, layout.width, layout.height, start)
+
+
+def _read_pgm(stream: IO[bytes]) -> np.ndarray | None:
+    """The next 16-bit PGM picture of ffmpeg's image2pipe (None at the end) as (h, w) uint16."""
+    fields: list[bytes] = []
+    while len(fields) < 4:
+        token = b""
+        while True:
+            byte = stream.read(1)
+            if not byte:
+                if fields or token:
+                    raise Unreadable("ffmpeg's output ended in the middle of a frame")
+                return None
+            if byte.isspace():
+                if token:
+                    break
+                continue
+            token += byte
+        fields.append(token)
+    magic, width, height, top = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+    if magic != b"P5" or top != 65535:
+        raise Unreadable("ffmpeg gave no 16-bit gray frames")
+    data = stream.read(width * height * 2)
+    if len(data) < width * height * 2:
+        raise Unreadable("ffmpeg's output ended in the middle of a frame")
+    return np.frombuffer(data, dtype=">u2").reshape(height, width)
+
+
+def _hash_stream(stream: IO[bytes]) -> list[Hashes]:
+    """Hash every frame of a PGM stream, whole (no shrinking), a bounded batch at a time."""
+    done: list[Hashes] = []
+    batch: list[np.ndarray] = []
+    count = 0
+
+    def flush() -> None:
+        nonlocal count
+        if batch:
+            done.append(hash_frames(_luma(np.stack(batch)), first_index=count))
+            count += len(batch)
+            batch.clear()
+
+    while (frame := _read_pgm(stream)) is not None:
+        if batch and (frame.shape != batch[0].shape or (len(batch) + 1) * frame.nbytes > CHUNK_BYTES):
+            flush()
+        batch.append(frame)
+    flush()
+    return done
+
+
+def _joined(parts: list[Hashes]) -> Hashes:
+    return Hashes(*(np.concatenate([getattr(part, name) for part in parts]) for name in Hashes.__dataclass_fields__))
 
 
 def hash_media(path: Path, *, timeout: float | None = 600, memory_mb: int = 4096) -> Hashes:
-    """Decode an image or a video with ffmpeg and hash its sampled frames (for the blocklist)."""
+    """Decode an image or a video with ffmpeg and hash its sampled frames whole (for the blocklist)."""
     args = [
         find("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", *GLOBAL_GUARDS,
         "-protocol_whitelist", "file", "-i", f"file:{path}",
-        "-an", "-sn", "-dn", "-vf", filter_string(), "-f", "rawvideo", "pipe:1",
+        "-an", "-sn", "-dn", "-vf", filter_string("gray16be"), "-f", "image2pipe", "-c:v", "pgm", "pipe:1",
     ]
-    try:
-        done = subprocess.run(args, capture_output=True, timeout=timeout, preexec_fn=limits(memory_mb))
-    except subprocess.TimeoutExpired as exc:
-        raise Unreadable(f"decoding took longer than {timeout:.0f} s") from exc
-    usable = len(done.stdout) // FRAME_BYTES * FRAME_BYTES
-    if done.returncode != 0 or usable == 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise Unreadable(detail[-1] if detail else "no picture in it")
-    frames = np.frombuffer(done.stdout[:usable], dtype=np.uint8).reshape(-1, SIZE, SIZE)
-    return hash_frames(frames)
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, preexec_fn=limits(memory_mb))
+        timer = threading.Timer(timeout, process.kill) if timeout is not None else None
+        if timer:
+            timer.start()
+        try:
+            parts = _hash_stream(process.stdout)
+        finally:
+            process.stdout.close()
+            returncode = process.wait()
+            if timer:
+                timer.cancel()
+        if timer and not timer.is_alive() and returncode < 0:
+            raise Unreadable(f"decoding took longer than {timeout:.0f} s")
+        if returncode != 0 or not parts:
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace").strip().splitlines()
+            raise Unreadable(detail[-1] if detail else "no picture in it")
+    return _joined(parts)
 
 
 def to_hex(words: np.ndarray) -> str:

@@ -106,14 +106,16 @@ class Poster(Output):
 
 @dataclass(frozen=True)
 class FrameSamples(Output):
-    """Small gray frames, a few a second, as raw bytes: what the content check hashes, while they come."""
+    """Frames as PDQ's luma, a few a second, no larger than the content check's working size, as raw
+    bytes, with the picture's own size beside them (media/fingerprint.py): what the check hashes,
+    while they come."""
 
     path: Path
 
     def build(self, picture, audio):
         # each frame written as it is made: the check keeps up with the encode, and what it has
         # checked may be shown (app/domain/publishing.py)
-        return ffmpeg.output(fingerprint.filter_chain(picture), str(self.path), f="rawvideo", flush_packets=1)
+        return fingerprint.sample_outputs(picture, self.path)
 
 
 # ---- Storyboard: seek previews -----------------------------------------------------------------

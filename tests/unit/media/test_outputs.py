@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from media import fingerprint
 from media.binaries import find
 from media.ladder import Rung
 from media.outputs import Poster
@@ -16,7 +17,6 @@ from media.probe import MediaInfo
 from tests.media import format_name, streams
 from tests.unit.media.conftest import POSTER_RUNG, RENDITION_RUNGS
 
-FRAME_SIDE = 64
 SAMPLES_PER_SECOND = 2
 
 
@@ -95,16 +95,27 @@ def test_poster_shows_the_moment_chosen(conversion):
     assert np.abs(poster - at_time).mean() < np.abs(poster - first).mean() / 3
 
 
-def test_frame_samples_are_64x64_gray_frames_twice_a_second(conversion):
-    """The raw file holds whole 64x64 one-byte frames, 2 per second of video, of a picture that moves."""
-    data = conversion.frames.path.read_bytes()
-    assert len(data) > 0
-    assert len(data) % (FRAME_SIDE * FRAME_SIDE) == 0
-    count = len(data) // (FRAME_SIDE * FRAME_SIDE)
-    assert count == round(SAMPLES_PER_SECOND * conversion.info.duration)
-    frames = np.frombuffer(data, dtype=np.uint8).reshape(count, FRAME_SIDE, FRAME_SIDE)
+def test_frame_samples_are_16_bit_luma_twice_a_second_with_the_picture_size_beside(conversion):
+    """The raw file holds whole frames of 16-bit luma (a source this small is not shrunk), 2 per second
+    of video, of a picture that moves; the picture's size is noted beside them."""
+    path = conversion.frames.path
+    layout = fingerprint.layout_of(path)
+    assert (layout.width, layout.height) == (conversion.info.width, conversion.info.height)
+    assert (layout.columns, layout.rows) == (layout.width, layout.height)  # under the working size
+    size = path.stat().st_size
+    assert size > 0 and size % layout.frame_bytes == 0
+    count = fingerprint.frames_in(path)
+    assert count == size // layout.frame_bytes == round(SAMPLES_PER_SECOND * conversion.info.duration)
+    frames = np.fromfile(path, dtype="<u2").reshape(count, layout.rows, layout.columns) / 257
     assert frames.std() > 10  # a picture, not a blank
     assert not np.array_equal(frames[0], frames[-1])  # sampled at different times
+    # PDQ's luma of the colours shown (full range, from RGB), not the video's limited-range Y
+    done = subprocess.run(
+        [find("ffmpeg"), "-loglevel", "error", "-i", str(conversion.source), "-vf", "fps=2", "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True, timeout=60,
+    )
+    rgb = np.frombuffer(done.stdout, dtype=np.uint8).reshape(layout.height, layout.width, 3).astype(float)
+    assert np.abs(frames[0] - rgb @ [0.299, 0.587, 0.114]).mean() < 1
 
 
 @pytest.mark.parametrize(
@@ -125,4 +136,5 @@ def test_source_without_audio_makes_mp4s_without_audio(silent_conversion):
         kinds = [s["codec_type"] for s in streams(rendition.path)]
         assert kinds == ["video"], (rendition.path, kinds)
     assert silent_conversion.poster.path.stat().st_size > 0
-    assert silent_conversion.frames.path.stat().st_size % (FRAME_SIDE * FRAME_SIDE) == 0
+    frames = silent_conversion.frames.path
+    assert frames.stat().st_size % fingerprint.layout_of(frames).frame_bytes == 0
