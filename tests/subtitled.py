@@ -26,12 +26,12 @@ def _srt(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def mp4_with_mov_text(path: Path, seconds: float = 2) -> Path:
-    """Two mov_text tracks: English and French."""
-    video = make_clip(path.with_suffix(".plain.mp4"), seconds=seconds, width=320, height=240)
+def mp4_with_mov_text(path: Path, seconds: float = 2, audio: bool = True) -> Path:
+    """Two mov_text tracks: English and French (streams 2 and 3 with audio, 1 and 2 without)."""
+    video = make_clip(path.with_suffix(".plain.mp4"), seconds=seconds, width=320, height=240, audio=audio)
     en, fr = _srt(path.parent, "en", ENGLISH), _srt(path.parent, "fr", FRENCH)
     _ffmpeg("-i", str(video), "-i", str(en), "-i", str(fr), "-map", "0", "-map", "1", "-map", "2",
-            "-c:v", "copy", "-c:a", "copy", "-c:s", "mov_text",
+            "-c:v", "copy", *(["-c:a", "copy"] if audio else []), "-c:s", "mov_text",
             "-metadata:s:s:0", "language=eng",
             "-metadata:s:s:1", "language=fra", str(path))
     return path

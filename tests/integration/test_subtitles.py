@@ -148,3 +148,20 @@ def test_another_users_video_takes_no_captions(stack, alice, bob, clips):
         files={"file": ("x.vtt", b"WEBVTT\n\n00:00.000 --> 00:01.000\nx\n")}, data={"language": "en"}, timeout=30,
     )
     assert response.status_code == 404 and response.json() == {"error": "No such video."}
+
+
+@pytest.mark.parametrize("audio", [True, False], ids=["audio job", "silent: first chunk"])
+def test_a_long_video_in_chunks_keeps_its_subtitles(make_stack, tmp_path, audio):
+    """Chunked, the subtitles are taken out once: by the audio's job, or by the first chunk's when the
+    video has no audio."""
+    stack = make_stack(CHUNK_THRESHOLD_SECONDS="10", CHUNK_SECONDS="12", RENDITIONS="144")
+    stack.start_worker()
+    user = stack.create_user("carol")
+    clip = subtitled.mp4_with_mov_text(tmp_path / "long.mp4", seconds=26, audio=audio)
+    video = ready(stack, user, clip)
+    assert sum(1 for item in stack.work_items(video["id"]) if item["kind"] == "chunk") == 2
+    _, media = subtitle_media(video)
+    assert [m["LANGUAGE"] for m in media] == ["en", "fr"]
+    assert cue_times(via_playlist(video["playback_url"], media[0]))[0] == (
+        "00:00:00.200 --> 00:00:00.900", "Hello <i>there</i>"
+    )
