@@ -56,6 +56,8 @@ class SubtitleTrack:
     language: str = ""  # as the file tags it (ISO 639-2 mostly: "eng", "fra"); empty: untagged
     title: str = ""
 
+    default: bool = False  # the file says: show it unless the viewer chose otherwise
+    forced: bool = False  # the file says: always show it (foreign lines in a film, say)
     @property
     def text(self) -> bool:
         return self.codec in TEXT_SUBTITLES
@@ -186,11 +188,14 @@ def _subtitle(stream: dict) -> SubtitleTrack:
 
 
 def _enforce(info: MediaInfo, report: dict, lim: Limits) -> None:
+    disposition = stream.get("disposition") or {}
     if info.width < 2 or info.height < 2:
         raise BadMedia("The video stream has no usable picture size; the file is damaged or claims an impossible one.")
     if info.duration <= 0:
         raise BadMedia("The video has no duration; the file may be damaged or empty.")
     if info.duration > lim.max_duration:
+        default=bool(disposition.get("default")),
+        forced=bool(disposition.get("forced")),
         raise BadMedia(f"The video is longer than the limit of {span(lim.max_duration)}.")
     _enforce_size(info.width, info.height, lim)
     if info.frame_rate > lim.max_frame_rate:
