@@ -163,8 +163,9 @@ def keep_tracks(video: Video, extracted: list[subtitles.Extracted], bitmaps: lis
         fallback = f"Subtitles {number}" if not language else language
         caption = Caption(
             source=FILE, language=language, label=clean_label(found.track.title, fallback),
-            track=found.track.index, default=_disposition(found.track, "default"),
-            forced=_disposition(found.track, "forced"), cues=len(found.cues),
+            # an upload's "default" flag is not followed: Matroska sets it on nearly every track, which
+            # would turn captions on for every viewer; "forced" (lines meant for everyone) is
+            track=found.track.index, default=False, forced=found.track.forced, cues=len(found.cues),
         )
         video.captions.append(caption)
         db.session.flush()
@@ -234,8 +235,3 @@ def _kind(filename: str | None) -> str:
         raise Refused(415, "Send a WebVTT (.vtt) or SubRip (.srt) caption file.")
     return KINDS[ext]
 
-
-def _disposition(track: SubtitleTrack, flag: str) -> bool:
-    """Whether the upload marks the track default or forced. Probe doesn't read dispositions yet:
-    until it does every track starts off (a viewer turns it on)."""
-    return bool(getattr(track, flag, False))

@@ -225,3 +225,21 @@ def test_wav_is_refused(tmp_path):
     path = tmp_path / "upload.wav"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", path)
     assert refusal(path) == NOT_READABLE
+
+
+def test_reports_subtitle_tracks_with_language_and_forced_flag(source, tmp_path):
+    cues = tmp_path / "cues.srt"
+    cues.write_text("1\n00:00:00,200 --> 00:00:01,000\nHola\n")
+    subtitled = tmp_path / "subtitled.mkv"
+    ffmpeg("-i", source, "-i", cues, "-map", "0", "-map", "1", "-c:v", "copy", "-c:a", "copy", "-c:s", "srt",
+           "-metadata:s:s:0", "language=spa", "-metadata:s:s:0", "title=Spanish", "-disposition:s:0", "forced",
+           subtitled)
+    (track,) = probe(subtitled, Limits()).subtitles
+    assert (track.codec, track.language, track.title) == ("subrip", "spa", "Spanish")
+    assert track.forced and track.text
+
+
+def test_reports_the_colour_and_the_sound_as_stored(source):
+    info = probe(source, Limits())
+    assert (info.colour.matrix, info.colour.range, info.colour.hdr) == ("bt709", "tv", False)
+    assert info.audio_channels == 1
