@@ -22,6 +22,19 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+    if not 0 <= value < float("inf"):
+        raise RuntimeError(f"{name} must be 0 or more, got {raw!r}")
+    return value
+
+
 def _ints(name: str, default: list[int]) -> list[int]:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -144,6 +157,15 @@ def from_environment(instance_path: str) -> dict:
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", [10, 30, 90]),
         "CONVERT_TIMEOUT_BASE": _int("CONVERT_TIMEOUT_BASE", 120),
         "CONVERT_TIMEOUT_FACTOR": _int("CONVERT_TIMEOUT_FACTOR", 10),
+        # a whole video's run: CONVERT_TIMEOUT_BASE plus this many seconds per second of 1080p30 it decodes
+        "CONVERT_TIMEOUT_WORK_FACTOR": _number("CONVERT_TIMEOUT_WORK_FACTOR", 4),
+        # decoded work (picture size x frame rate x length) in hours of 1080p30: one video's most, and a
+        # user's in a rolling 24 h; over either, the video fails with a message that says so (0: no limit)
+        "MAX_VIDEO_WORK_HOURS": _number("MAX_VIDEO_WORK_HOURS", 4),
+        "USER_DAILY_WORK_HOURS": _number("USER_DAILY_WORK_HOURS", 12),
+        # a user's videos in RQ's queues (queued or running) at once; the others wait their turn, stored,
+        # outside them, so one user's backlog never holds back another's next upload (0: no limit)
+        "MAX_ACTIVE_CONVERSIONS": _int("MAX_ACTIVE_CONVERSIONS", 4),
         "MAX_DURATION_SECONDS": _int("MAX_DURATION_SECONDS", 4 * 3600),
         "MAX_WIDTH": _int("MAX_WIDTH", 7680),
         "MAX_HEIGHT": _int("MAX_HEIGHT", 4320),

@@ -11,7 +11,7 @@ from media import colour
 from media.binaries import find
 from media.outputs import WHOLE, Output, Span
 from media.probe import MediaInfo
-from media.sandbox import GLOBAL_GUARDS, INPUT_GUARDS
+from media.sandbox import GLOBAL_GUARDS, INPUT_GUARDS, picture_guards
 
 
 def build(source: Path, info: MediaInfo, outputs: Sequence[Output], span: Span = WHOLE) -> list[str]:
@@ -21,6 +21,7 @@ def build(source: Path, info: MediaInfo, outputs: Sequence[Output], span: Span =
     and decodes from there, dropping the pictures before the start; the outputs' clock starts at 0.
     """
     guards = dict(INPUT_GUARDS, enable_drefs=0) if info.demuxer == "mov" else INPUT_GUARDS  # no external tracks
+    guards = {**guards, **picture_guards(info.max_pixels, info.max_side)}  # every picture, not just the first
     if not span.whole:
         guards = {**guards, "ss": f"{span.start:.6f}", **({"t": f"{span.duration:.6f}"} if span.duration else {})}
     stream = ffmpeg.input(f"file:{source}", f=info.demuxer, **guards)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
+from media import sandbox
 from media.binaries import find
 from media.errors import BadMedia
 from media.sandbox import ALLOWED_DEMUXERS, EXTERNAL_TRACK, GLOBAL_GUARDS, INPUT_GUARDS, limits
@@ -55,9 +56,9 @@ class SubtitleTrack:
     codec: str
     language: str = ""  # as the file tags it (ISO 639-2 mostly: "eng", "fra"); empty: untagged
     title: str = ""
-
     default: bool = False  # the file says: show it unless the viewer chose otherwise
     forced: bool = False  # the file says: always show it (foreign lines in a film, say)
+
     @property
     def text(self) -> bool:
         return self.codec in TEXT_SUBTITLES
@@ -76,6 +77,10 @@ class MediaInfo:
     colour: Colour = Colour()
     audio_channels: int = 0  # of the first audio stream
     subtitles: tuple[SubtitleTrack, ...] = ()
+    # the picture-size limits it was probed under: every picture a conversion decodes keeps to them
+    # (media/command.py), not only the first ones the probe saw; 0: no limit
+    max_pixels: int = 0
+    max_side: int = 0
 
 
 def probe(path: Path, limits_: Limits) -> MediaInfo:
@@ -90,12 +95,13 @@ def probe(path: Path, limits_: Limits) -> MediaInfo:
     first = ["-select_streams", str(info.stream), "-read_intervals", "%+#4", "-show_entries", "frame=width,height"]
     pictures = _ffprobe(path, limits_, first).get("frames") or []
     _enforce_pictures(info, pictures, limits_)
-    return info
+    return replace(info, max_pixels=limits_.max_pixels, max_side=max(limits_.max_width, limits_.max_height))
 
 
 def _ffprobe(path: Path, lim: Limits, what: list[str]) -> dict:
     args = [find("ffprobe"), "-v", "warning", "-hide_banner", *GLOBAL_GUARDS, "-max_streams", str(lim.max_streams)]
-    for option, value in INPUT_GUARDS.items():
+    guards = {**INPUT_GUARDS, **sandbox.picture_guards(lim.max_pixels, max(lim.max_width, lim.max_height))}
+    for option, value in guards.items():
         args += [f"-{option}", value]
     args += [*what, "-of", "json", f"file:{path}"]
     try:
@@ -110,6 +116,9 @@ def _ffprobe(path: Path, lim: Limits, what: list[str]) -> dict:
             "The file refers to media stored in other files, which Conveyor never opens. "
             "Export it as one self-contained file and upload that."
         )
+    oversized = sandbox.oversized_picture(stderr)
+    if oversized:  # the decoder skipped it: judged here, as the header's size is
+        _enforce_size(*oversized, lim)
     if done.returncode != 0:
         raise BadMedia(_explain(stderr, lim))
     try:
@@ -179,23 +188,23 @@ def _colour(stream: dict) -> Colour:
 def _subtitle(stream: dict) -> SubtitleTrack:
     tags = {str(k).lower(): str(v) for k, v in (stream.get("tags") or {}).items()}
     language = tags.get("language", "")
+    disposition = stream.get("disposition") or {}
     return SubtitleTrack(
         index=int(stream.get("index") or 0),
         codec=str(stream.get("codec_name") or "unknown"),
         language="" if language in ("und", "unk") else language,
         title=tags.get("title", ""),
+        default=bool(disposition.get("default")),
+        forced=bool(disposition.get("forced")),
     )
 
 
 def _enforce(info: MediaInfo, report: dict, lim: Limits) -> None:
-    disposition = stream.get("disposition") or {}
     if info.width < 2 or info.height < 2:
         raise BadMedia("The video stream has no usable picture size; the file is damaged or claims an impossible one.")
     if info.duration <= 0:
         raise BadMedia("The video has no duration; the file may be damaged or empty.")
     if info.duration > lim.max_duration:
-        default=bool(disposition.get("default")),
-        forced=bool(disposition.get("forced")),
         raise BadMedia(f"The video is longer than the limit of {span(lim.max_duration)}.")
     _enforce_size(info.width, info.height, lim)
     if info.frame_rate > lim.max_frame_rate:

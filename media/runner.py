@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from media.errors import BadMedia, Stalled
-from media.sandbox import limits
+from media.sandbox import limits, oversized_picture
 
 POLL_SECONDS = 0.1  # between checks: cancel, shutdown, and what the stream may publish
 FFMPEG_INTERRUPTED = 255  # ffmpeg's exit status after SIGTERM or SIGINT
@@ -33,7 +33,9 @@ def run(
 ) -> None:
     """Run ffmpeg to the end, reporting the fraction of `duration` done.
 
-    `check` is called a few times a second and raises to stop the run (cancel, shutdown).
+    `check` is called a few times a second and raises to stop the run (cancel, shutdown). A picture
+    over the decoder's `-max_pixels` stops it at once, with a message saying so (ffmpeg itself would
+    skip such pictures and go on).
     """
     timeout, stall_seconds = limits_.timeout, limits_.stall_seconds
     process = subprocess.Popen(
@@ -45,9 +47,10 @@ def run(
     )
     lines: queue.Queue[bytes | None] = queue.Queue()
     errors: deque[str] = deque(maxlen=20)
+    oversized: list[tuple[int, int]] = []
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-        threading.Thread(target=_collect, args=(process.stderr, errors), daemon=True),
+        threading.Thread(target=_collect, args=(process.stderr, errors, oversized), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -73,6 +76,8 @@ def run(
             if now - last_check >= POLL_SECONDS:  # ffmpeg writes dozens of lines a second; Redis needs no more
                 check()
                 last_check = now
+            if oversized:
+                raise BadMedia(picture_too_large(*oversized[0]))
             if now - started > timeout:
                 raise Stalled(f"the conversion took longer than its limit of {timeout:g} s")
             if now - last_change > stall_seconds:
@@ -84,6 +89,8 @@ def run(
             reader.join(timeout=5)
         process.stdout.close()
         process.stderr.close()
+    if oversized:
+        raise BadMedia(picture_too_large(*oversized[0]))
     if code < 0 or code == FFMPEG_INTERRUPTED:
         raise Stalled("ffmpeg was stopped by a signal")
     if code != 0:
@@ -97,11 +104,22 @@ def _pump(stream, put: Callable[[bytes | None], None]) -> None:
     put(None)
 
 
-def _collect(stream, into: deque[str]) -> None:
+def picture_too_large(width: int, height: int) -> str:
+    """What the uploader is told when a picture partway through the video is over the size limit."""
+    return (
+        f"A picture partway through the video is {width}x{height}, over the limit on picture size: the video "
+        "changes its picture size after its first pictures. Convert it to one picture size within the limit "
+        "and upload it again."
+    )
+
+
+def _collect(stream, into: deque[str], oversized: list[tuple[int, int]]) -> None:
     for line in stream:
         text = line.decode(errors="replace").strip()
         if text:
             into.append(text)
+            if not oversized and (size := oversized_picture(text)):
+                oversized.append(size)
 
 
 def _stop(process: subprocess.Popen) -> None:

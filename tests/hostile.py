@@ -176,3 +176,19 @@ def avi_claiming(avi: bytes, *, width: int = 0, height: int = 0, frames: int = 0
     if frames:
         avi = riff_patch(riff_patch(avi, b"avih", 16, "<I", frames), b"strh", 32, "<I", frames)
     return avi
+
+
+def growing_picture(path: Path, *, first: tuple[int, int] = (320, 240), then: tuple[int, int] = (640, 640)) -> Path:
+    """An MPEG-TS whose H.264 picture size changes partway through: 2 s at `first`, then 1 s at `then`
+    (two streams cut one after the other, as a broadcast's resolution change is). Its header and first
+    pictures show `first` only."""
+    parts = []
+    for number, ((width, height), seconds) in enumerate(((first, 2), (then, 1))):
+        part = path.with_name(f"{path.stem}-part{number}.ts")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=25:duration={seconds}",
+               "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts", str(part))
+        parts.append(part)
+    path.write_bytes(b"".join(part.read_bytes() for part in parts))
+    for part in parts:
+        part.unlink()
+    return path

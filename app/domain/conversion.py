@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
 
-from app.domain import captions, chunking, content, encoding, streams
+from app.domain import captions, chunking, content, encoding, quotas, streams
 from app.domain.encoding import EngineSettings, Outputs
 from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
@@ -34,12 +35,15 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
         work = Path(workdir)
         with get_storage().local_copy(video.source_key, work) as source:  # read once: not cached
             info = probe.probe(source, settings.limits)
+            hours = quotas.check(video, info)  # before anything is decoded, or its size stored (the day's sum)
             video.duration, video.width, video.height = info.duration, info.width, info.height
             db.session.commit()
             progress.update(PROBED, force=True)
             if chunking.wanted(info):
                 chunking.plan_long(video, info)
                 return
+            timeout = quotas.timeout_seconds(current_app.config, hours)  # from its work, within the budget
+            limits = replace(settings.run_limits(info.duration), timeout=timeout)
             made = Outputs.plan(info, work, settings, checked=content.wanted(video))
             screening = content.Screening(video, made.samples.path) if made.samples else None
             publisher = Publisher(video, made.hls, screening, made.poster)
@@ -54,13 +58,13 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
                     info.duration,
                     progress.stage(PROBED, ENCODED),
                     between,
-                    settings.run_limits(info.duration),
+                    limits,
                 )
                 publisher.finish()
             except content.Matched as found:
                 encoding.reject(video, found.match)
                 return
-            captions.take_out(video, source, info, work, settings.run_limits(info.duration), check)
+            captions.take_out(video, source, info, work, limits, check)
         made_downloads = encoding.downloads(made.hls, work, settings, info.duration)
         progress.update(PACKAGED, force=True)
         board = made.storyboard

@@ -108,8 +108,13 @@ def describe(item: WorkItem) -> str:
 
 
 def job_timeout(duration: float | None = None) -> int:
-    """RQ's hard ceiling for one item (a chunk's by its length); the job itself stops ffmpeg sooner."""
+    """RQ's hard ceiling for one item (a chunk's by its length; a whole video's, not probed yet, by the
+    most work one video may be, when there is a limit); the job itself stops ffmpeg sooner."""
     cfg = current_app.config
+    if duration is None and cfg["MAX_VIDEO_WORK_HOURS"]:
+        from app.domain.quotas import whole_job_timeout  # quotas queues through this module
+
+        return whole_job_timeout(cfg)
     seconds = cfg["MAX_DURATION_SECONDS"] if duration is None else duration
     return round(cfg["CONVERT_TIMEOUT_BASE"] + seconds * cfg["CONVERT_TIMEOUT_FACTOR"] + 300)
 

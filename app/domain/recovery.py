@@ -1,6 +1,7 @@
 """Nothing lost: jobs of dead workers go back to the queue; videos Redis forgot are queued again.
 
-The database is the source of truth. Workers run `recover()` every few seconds while idle.
+The database is the source of truth. Workers run `recover()` every few seconds while idle. A video
+held for its turn (app/domain/quotas.py) has no job on purpose: only admitted ones are queued again.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import logging
 from datetime import timedelta
 
 import redis
+from flask import current_app
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from app.domain import dispatch, notifications, plan, videos
+from app.domain import dispatch, notifications, plan, quotas, videos
 from app.domain.models import Video, utcnow
 from app.domain.states import State
 from app.extensions import db
@@ -70,13 +72,15 @@ def _orphans(connection: redis.Redis, queue: Queue) -> None:
 
 
 def _forgotten(connection: redis.Redis) -> None:
-    """Videos the database says are waiting or running, with work items no live job will run."""
+    """Videos the database says are waiting (and admitted) or running, with work items no live job will run."""
     cutoff = utcnow() - GRACE
-    waiting = db.session.scalars(
-        db.select(Video).where(
-            Video.state.in_([State.QUEUED.value, State.PROCESSING.value]), Video.updated_at < cutoff
-        )
-    ).all()
+    query = db.select(Video).where(
+        Video.state.in_([State.QUEUED.value, State.PROCESSING.value]), Video.updated_at < cutoff
+    )
+    limit = current_app.config["MAX_ACTIVE_CONVERSIONS"]
+    if limit:
+        query = query.where(Video.id.in_(quotas.admitted(limit)))
+    waiting = db.session.scalars(query).all()
     for video in waiting:
         missing = dispatch.missing_items(video, connection)
         if not missing:

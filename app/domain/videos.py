@@ -16,7 +16,7 @@ from datetime import datetime
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.domain import dispatch, plan, streams
+from app.domain import dispatch, plan, quotas, streams
 from app.domain.models import Video, utcnow
 from app.domain.notifications import notify_final
 from app.domain.states import CANCELLABLE_STATES, State, allowed
@@ -61,6 +61,7 @@ def move(video: Video, target: State, *, error: str | None = None) -> bool:
         _count(video, target)
     if target.is_final:
         notify_final(video)  # on `high`, so a free worker sends it at once
+        admit_next(video.user_id)
     return True
 
 
@@ -108,12 +109,21 @@ def count_conversion(connection: Redis, state: str, seconds: float) -> None:
 
 
 def start(video: Video) -> None:
-    """Queue a stored video's conversion. With Redis away it stays `queued` in the database, and
+    """Queue a stored video's conversion, or hold it while its owner has MAX_ACTIVE_CONVERSIONS in
+    RQ's queues (app/domain/quotas.py). With Redis away it stays `queued` in the database, and
     recovery queues it once Redis is back."""
     try:
-        dispatch.enqueue(video)
+        quotas.admit(video.user_id)
     except RedisError:
         log.warning("video %s stored but not enqueued: redis unavailable", video.id)
+
+
+def admit_next(user_id: int) -> None:
+    """One of the user's videos ended (or went): the next one held, if any, is queued."""
+    try:
+        quotas.admit(user_id)
+    except RedisError:
+        log.warning("user %s: next video not admitted: redis unavailable (recovery will)", user_id)
 
 
 def requeue(video: Video) -> bool:
@@ -142,5 +152,8 @@ def delete(video: Video) -> None:
     if State(video.state) in CANCELLABLE_STATES:
         dispatch.request_cancel(video, forget=True)
     get_storage().delete_prefix(video.prefix)
+    user_id, unfinished = video.user_id, State(video.state) in CANCELLABLE_STATES
     db.session.delete(video)
     db.session.commit()
+    if unfinished:
+        admit_next(user_id)
