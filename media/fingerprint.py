@@ -92,14 +92,15 @@ def size_file(frames: Path) -> Path:
 def sample_outputs(picture, frames: Path):
     """The content check's ffmpeg-python outputs: the sampled luma, shrunk, as raw 16-bit samples, each
     frame written as it is made; and the picture's own size, from its first frame in ffmpeg's
-    framecrc text. The size comes from the mixer's (unused) green plane, still whole."""
+    framecrc text, flushed as it is written: the check can't start before it. The size comes from the
+    mixer's (unused) green plane, still whole."""
     for name, options in _luma_filters():
         picture = picture.filter(name, **options)
     planes = picture.filter_multi_output("extractplanes", "r+g")
     luma = planes[0].filter("scale", **_shrink()).filter("format", "gray16le")
     return ffmpeg.merge_outputs(
         ffmpeg.output(luma, str(frames), f="rawvideo", flush_packets=1),
-        ffmpeg.output(planes[1], str(size_file(frames)), f="framecrc", vframes=1),
+        ffmpeg.output(planes[1], str(size_file(frames)), f="framecrc", vframes=1, flush_packets=1),
     )
 
 
