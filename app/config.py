@@ -71,6 +71,39 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+def web_threads() -> int:
+    """Threads per web process (gunicorn.conf.py): one per event stream it may serve, plus 8 for the rest."""
+    return _int("WEB_THREADS", 0) or _int("MAX_EVENT_STREAMS", 24) + 8
+
+
+def engine_options(config: dict) -> dict:
+    """Pool and timeouts: a request never waits long on a database that does not answer.
+
+    Every thread of a web process may hold one connection, so the pool has one per thread (SSE
+    streams and uploads give theirs back while they wait on a client); when it is empty all the same,
+    a request waits `pool_timeout` and is a 503.
+    """
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    timeout = config["DATABASE_TIMEOUT"]
+    options: dict = {"pool_pre_ping": True}
+    if uri.startswith("sqlite") and (uri in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in uri):
+        return options  # one in-memory database, one connection: no pool to size
+    size = config["DATABASE_POOL_SIZE"]
+    options.update(pool_size=min(size, 5), max_overflow=max(0, size - 5), pool_timeout=timeout)
+    if uri.startswith("sqlite"):
+        options["connect_args"] = {"timeout": timeout}  # how long a write waits for another's lock
+    elif uri.startswith("postgresql"):
+        connect_args: dict = {
+            "connect_timeout": max(1, int(timeout)),  # a server that accepts and never answers
+            # a server gone without a word (a failover, a partition) is noticed in about 20 s
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 2,
+        }
+        if config["DATABASE_STATEMENT_TIMEOUT"]:  # 0 for a pooler that refuses startup options
+            connect_args["options"] = f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT'] * 1000}"
+        options["connect_args"] = connect_args
+    return options
+
+
 def parse_renditions(raw: str) -> list[int]:
     """`"360,720,1080"` -> `[360, 720, 1080]`, sorted, even, sane."""
     heights: set[int] = set()
@@ -201,6 +234,12 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session it belongs to
         "PROXY_HOPS": _int("PROXY_HOPS", 1),
         "MAX_EVENT_STREAMS": _int("MAX_EVENT_STREAMS", 24),
+        # seconds to connect to the database, to wait for a pooled connection or a SQLite lock
+        "DATABASE_TIMEOUT": _int("DATABASE_TIMEOUT", 3),
+        # PostgreSQL cancels a statement that runs longer (seconds; 0: never)
+        "DATABASE_STATEMENT_TIMEOUT": _int("DATABASE_STATEMENT_TIMEOUT", 30),
+        # connections per process, at most: one per web thread by default
+        "DATABASE_POOL_SIZE": _int("DATABASE_POOL_SIZE", web_threads()),
     }
 
 
@@ -218,7 +257,7 @@ def local_secret_key(instance_path: str) -> str:
 def finish(config: dict, instance_path: str) -> None:
     """Derive settings that depend on others."""
     config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     config["CALLBACK_ALLOWED_NETWORKS"] = parse_networks(config["CALLBACK_ALLOWED_NETWORKS"])
     if not config["SECRET_KEY"]:
         try:

@@ -6,7 +6,8 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.domain.errors import Refused
@@ -62,7 +63,13 @@ def init_app(app: Flask) -> None:
         log.error("storage unavailable: %s", exc)
         return error_response(503, "File storage is unavailable right now; try again in a minute.")
 
-    @app.errorhandler(OperationalError)
+    @app.errorhandler(OperationalError)  # refused, timed out, read-only, a statement cancelled
+    @app.errorhandler(InterfaceError)  # a connection that broke under us
     def database_down(exc):
         log.error("database unavailable: %s", type(exc).__name__)
         return error_response(503, "The database is unavailable right now; try again in a minute.")
+
+    @app.errorhandler(PoolTimeout)
+    def database_busy(exc):
+        log.error("no database connection free within %s s", app.config["DATABASE_TIMEOUT"])
+        return error_response(503, "The service is busy right now; try again in a minute.")

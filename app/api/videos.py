@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from sqlalchemy.orm import selectinload
 
 from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
 from app.domain import dispatch, ingest, videos
-from app.domain.models import Video
+from app.domain.models import User, Video
 from app.domain.presenters import video_json
 from app.errors import ApiError
 from app.extensions import db
@@ -42,10 +42,25 @@ def upload():
     key = idempotency_key()
     if key and (earlier := ingest.earlier_upload(current_user().id, key)):
         return _accepted(earlier, replayed=True)  # before reading the body: nothing is stored twice
+    _receive_body()
     try:
         return _accepted(_ingest(key))
     except ingest.Replayed as replay:
         return _accepted(replay.video, replayed=True)
+
+
+def _receive_body() -> None:
+    """Read the whole body holding no database connection: a phone's upload may take many minutes, and
+    the pool has one connection per thread, not per upload. The caller is looked up again after."""
+    user_id = current_user().id
+    db.session.close()
+    if request.mimetype == "multipart/form-data":
+        request.files  # noqa: B018  (parses the form: file parts go to staging files)
+    elif request.mimetype == "application/json":
+        request.get_data()  # anything else is refused (415) without being read
+    g.user = db.session.get(User, user_id)
+    if g.user is None:
+        raise ApiError(401, "The API token is not valid.")  # the account was deleted meanwhile
 
 
 def _ingest(key: str | None) -> Video:
