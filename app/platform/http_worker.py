@@ -78,7 +78,7 @@ class ChunkedEnd:
     """Finds where a chunked body ends (RFC 9112 7.1); gunicorn's parser decodes it later."""
 
     def __init__(self) -> None:
-        self.state = "size"
+        self.phase = "size"
         self.line = bytearray()
         self.left = 0
 
@@ -86,12 +86,12 @@ class ChunkedEnd:
         """Whether the body ended within `data`; ValueError when it is malformed."""
         at = 0
         while at < len(data):
-            if self.state == "data":
+            if self.phase == "data":
                 taken = min(self.left, len(data) - at)
                 at += taken
                 self.left -= taken
                 if not self.left:
-                    self.state = "size"
+                    self.phase = "size"
                 continue
             newline = data.find(b"\n", at)
             if newline < 0:
@@ -103,13 +103,13 @@ class ChunkedEnd:
             at = newline + 1
             line = bytes(self.line).strip()
             self.line.clear()
-            if self.state == "trailer":
+            if self.phase == "trailer":
                 if not line:
                     return True
             elif (size := int(line.split(b";")[0], 16)) == 0:
-                self.state = "trailer"
+                self.phase = "trailer"
             else:
-                self.state, self.left = "data", size + 2  # the data and its CRLF
+                self.phase, self.left = "data", size + 2  # the data and its CRLF
         return False
 
 
