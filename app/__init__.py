@@ -20,11 +20,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Defaults, then the environment (and `.env`), then what a test passes."""
     load_dotenv(override=False)
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # owner-only: it holds the database, the generated secret key and the first admin's credentials
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
     settings.finish(app.config, app.instance_path)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -58,3 +60,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     # outermost, so that it is handed the server's own start_response (see app/unread_body.py)
     app.wsgi_app = UnreadBodyGuard(app.wsgi_app)
     return app
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Make a new SQLite database file owner-only (0600) before SQLite makes it as the umask says;
+    its journal files take the same mode."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if not path or path.startswith(":") or "?" in path or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process made it at the same moment
+        pass

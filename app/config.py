@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -209,7 +210,14 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CAPTION_KB": _int("MAX_CAPTION_KB", 1024),
         "MAX_CAPTION_CUES": _int("MAX_CAPTION_CUES", 20000),
         "UPLOAD_RATE_LIMIT": env("UPLOAD_RATE_LIMIT", "60/hour;500/day"),  # per user; empty: no limit
-        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10/minute;50/hour"),  # failed logins per username
+        # login attempts (counted before the password is checked): per username from browsers it never
+        # logged in from, and per browser it did (its device cookie), so strangers can't lock anyone out
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10/minute;50/hour"),
+        # login attempts per client address without a device cookie (one password sprayed over many names)
+        "LOGIN_ADDRESS_RATE_LIMIT": env("LOGIN_ADDRESS_RATE_LIMIT", "20/minute;100/hour"),
+        # a page login ends after this long unused, and this long after it began, whatever its cookie says
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 24 * 60),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 7 * 24),
         "FFMPEG_MEMORY_MB": _int("FFMPEG_MEMORY_MB", 4096),
         "FFMPEG_STALL_SECONDS": _int("FFMPEG_STALL_SECONDS", 60),
         "MEDIA_URL_TTL": _int("MEDIA_URL_TTL", 24 * 3600),
@@ -259,6 +267,8 @@ def finish(config: dict, instance_path: str) -> None:
     config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     config["CALLBACK_ALLOWED_NETWORKS"] = parse_networks(config["CALLBACK_ALLOWED_NETWORKS"])
+    # the signed cookie expires with the longest a session may live (app/domain/sessions.py ends it sooner)
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_MAX_HOURS"])
     if not config["SECRET_KEY"]:
         try:
             config["SECRET_KEY"] = local_secret_key(instance_path)

@@ -3,7 +3,7 @@ Range-capable."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, Response, current_app, send_file
 from itsdangerous import BadSignature, SignatureExpired
 
 from app.errors import ApiError
@@ -25,6 +25,12 @@ def download(token: str):
     if not isinstance(storage, LocalStorage) or not storage.exists(key):
         raise ApiError(404, "No such file.")
     mimetype = "image/jpeg" if key.endswith(".jpg") else "video/mp4"
-    response = send_file(storage.path(key), mimetype=mimetype, conditional=True, max_age=3600)
+    response = private(send_file(storage.path(key), mimetype=mimetype, conditional=True, max_age=3600), 3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def private(response: Response, max_age: int) -> Response:
+    """Someone's own media: the browser may keep it, a shared cache (a CDN, a proxy) never."""
+    response.headers["Cache-Control"] = f"private, max-age={max_age}"
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 
 from flask import Blueprint, Response, current_app, request
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.platform.queueing import QUEUE_NAMES, get_queue, get_redis
 
 blueprint = Blueprint("metrics", __name__)
+
 
 class ConveyorCollector:
     def collect(self):
@@ -53,6 +55,17 @@ class ConveyorCollector:
         yield CounterMetricFamily("conveyor_conversion_seconds", "Time spent converting", value=stats.get("seconds", 0))
 
 
+def from_inside(address: str | None) -> bool:
+    """Loopback or a private network (a scraper beside the app); the address as the proxy reported it."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or (ip.is_private and not ip.is_unspecified and not ip.is_link_local)
+
+
 def _oldest_age(queue, connection: Redis) -> float:
     first = queue.get_job_ids(0, 1)
     if not first:
@@ -68,6 +81,10 @@ def metrics():
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise ApiError(401, "Send METRICS_TOKEN as `Authorization: Bearer <token>`.")
+    elif not from_inside(request.remote_addr):
+        # a public deployment tells the world nothing (queue sizes, how busy it is) unless asked to
+        raise ApiError(403, "/metrics answers only this machine and private networks; set METRICS_TOKEN to scrape "
+                            "it from elsewhere with `Authorization: Bearer <token>`.")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ConveyorCollector())
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -1,19 +1,25 @@
 """Rate limits with Flask-Limiter, counted in Redis so every web process shares them: uploads per
-user, and failed logins per username (password guessing)."""
+user, and login attempts (password guessing) per browser, username and address."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse_many
 
 from app.auth import current_user
 from app.errors import error_response
 
 log = logging.getLogger(__name__)
+
+# given at a successful page login: OWASP's device cookie (see login_attempt)
+DEVICE_COOKIE = "conveyor_device"
+DEVICE_COOKIE_DAYS = 365
 
 
 def user_key() -> str:
@@ -34,24 +40,69 @@ def upload_limit(view: Callable) -> Callable:
     )(view)
 
 
-def login_blocked(username: str) -> bool:
-    """Whether this username had `LOGIN_RATE_LIMIT` failed logins already (False if it can't be counted)."""
+class LoginAttempt:
+    """One login attempt, counted before its password is checked (`allowed`), forgiven if it was right.
+
+    From a browser that logged in to this name before (`device`, its device cookie's id) the attempt
+    counts against that browser only, so strangers' failures never lock the owner out; from any other
+    browser it counts against the name (`LOGIN_RATE_LIMIT`) and the client's address
+    (`LOGIN_ADDRESS_RATE_LIMIT`: one password tried over many names). Counting is Redis's atomic
+    increment, so simultaneous guesses can't all slip under the limit. Redis away: allowed.
+    """
+
+    def __init__(self, username: str, device: str | None):
+        if device is not None:
+            self.buckets = [(item, ("login-device", device)) for item in _limits("LOGIN_RATE_LIMIT")]
+        else:
+            self.buckets = [(item, ("login-name", _login_key(username))) for item in _limits("LOGIN_RATE_LIMIT")]
+            address = request.remote_addr or ""
+            self.buckets += [(item, ("login-address", address)) for item in _limits("LOGIN_ADDRESS_RATE_LIMIT")]
+
+    def allowed(self) -> bool:
+        """Count it; False: refuse it (429) without checking the password."""
+        try:
+            # every bucket is counted, even after one is full: a refused attempt still costs the guesser
+            return all([limiter.limiter.hit(item, *keys) for item, keys in self.buckets])
+        except Exception:  # noqa: BLE001  (Redis away: logins go on, unthrottled, as uploads do)
+            log.warning("could not count a login attempt (Redis away?)")
+            return True
+
+    def succeeded(self) -> None:
+        """The password was right: only failures use up the limits."""
+        try:
+            for item, keys in self.buckets:
+                limiter.limiter.hit(item, *keys, cost=-1)
+        except Exception:  # noqa: BLE001
+            log.warning("could not forgive a good login attempt (Redis away?)")
+
+
+def trusted_device(username: str) -> str | None:
+    """The id of this browser's device cookie when it was given at a login to `username`."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
     try:
-        return not all(limiter.limiter.test(item, "login", _login_key(username)) for item in _login_limits())
-    except Exception:  # noqa: BLE001  (Redis away: logins go on, unthrottled, as uploads do)
-        return False
+        name, device = _device_signer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 24 * 3600)
+    except (BadSignature, TypeError, ValueError):
+        return None
+    return device if isinstance(device, str) and name == _login_key(username) else None
 
 
-def count_failed_login(username: str) -> None:
-    try:
-        for item in _login_limits():
-            limiter.limiter.hit(item, "login", _login_key(username))
-    except Exception:  # noqa: BLE001
-        log.warning("could not count a failed login (Redis away?)")
+def remember_device(response: Response, username: str) -> None:
+    """After a good password: this browser's attempts at this name count on their own from now on."""
+    value = _device_signer().dumps([_login_key(username), secrets.token_urlsafe(16)])
+    response.set_cookie(
+        DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
 
 
-def _login_limits() -> list:
-    spec = current_app.config["LOGIN_RATE_LIMIT"]
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="login-device")
+
+
+def _limits(setting: str) -> list:
+    spec = current_app.config[setting]
     return parse_many(spec) if spec else []
 
 

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, redirect, send_file
 from itsdangerous import BadSignature, SignatureExpired
 
 from app.domain import captions, streams
+from app.downloads import private
 from app.errors import ApiError
 from app.platform.links import STREAM_SALT, signer
 from app.platform.storage import LocalStorage, get_storage
@@ -50,6 +51,7 @@ def stream_file(token: str, name: str):
         response = send_file(
             storage.path(key), mimetype=streams.content_type(name), conditional=True, max_age=SEGMENT_MAX_AGE
         )
+        private(response, SEGMENT_MAX_AGE)
     else:  # what a rewritten playlist names directly; a client that asks here anyway is sent there
         response = redirect(storage.public_url(key, current_app.config["MEDIA_URL_TTL"]), code=302)
     response.headers["Access-Control-Allow-Origin"] = "*"  # the token is the credential; players on any site
@@ -79,7 +81,7 @@ def _listing(storage, key: str, name: str, video_id: str) -> Response:
 
         text = _rewrite(text, direct)
     response = Response(text, mimetype=streams.content_type(name))
-    response.headers["Cache-Control"] = "no-cache"  # it grows while the video is processing
+    response.headers["Cache-Control"] = "private, no-cache"  # it grows while the video is processing
     return response
 
 

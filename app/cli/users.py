@@ -1,4 +1,4 @@
-"""`flask --app app users ...`: accounts and their API tokens."""
+"""`flask --app app users ...`: accounts, their API tokens and their page logins."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func
 
-from app.domain import accounts
+from app.domain import accounts, sessions
 from app.domain.models import User, Video
 from app.extensions import db
 
@@ -54,7 +54,7 @@ def password_command(name: str, password: str) -> None:
     user = _find(name)
     _check_password(password)
     accounts.set_password(user, password)
-    click.echo(f"password of {name} changed")
+    click.echo(f"password of {name} changed; every page login of {name} has ended")
 
 
 @users.command("token")
@@ -64,6 +64,27 @@ def token_command(name: str) -> None:
     token = accounts.rotate_token(_find(name))
     click.echo(f"new API token of {name}; the old one no longer works:")
     click.echo(token)
+
+
+@users.command("sessions")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="End them all: each of its browsers must log in again.")
+def sessions_command(name: str, revoke: bool) -> None:
+    """A user's page logins (started, last seen, from where); with --revoke, end them all."""
+    user = _find(name)
+    if revoke:
+        ended = sessions.end_all(user)
+        click.echo(f"{ended} session{'' if ended == 1 else 's'} of {name} ended")
+        return
+    live = sessions.of(user)
+    if not live:
+        click.echo(f"{name} is not logged in anywhere")
+        return
+    click.echo("started\tlast seen\tfrom")
+    for record in live:
+        started = record.created_at.isoformat(timespec="seconds")
+        seen = record.last_seen_at.isoformat(timespec="seconds")
+        click.echo(f"{started}\t{seen}\t{record.address or '?'}")
 
 
 @users.command("list")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func
 
+from app.domain import sessions
 from app.domain.models import User, hash_token
 from app.extensions import db
 
@@ -35,12 +36,13 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, keep_session: str | None = None) -> None:
+    """A new password; every page login of the user ends but `keep_session` (the one that changed it)."""
     problem = password_problem(password)
     if problem:
         raise AccountError(f"the password {problem}")
     user.set_password(password)
-    db.session.commit()
+    sessions.end_all(user, keep=keep_session)  # commits both at once
 
 
 def rotate_token(user: User) -> str:

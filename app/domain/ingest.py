@@ -194,7 +194,12 @@ def _bounded(value: str | None, limit: int, field: str) -> str:
     return value
 
 
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # make text read backwards
+# what makes text read backwards or in another order (embeddings, overrides, isolates, marks)
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# what shows nothing at all: a name that looks like another. The joiners U+200C and U+200D stay: scripts
+# (Persian, the Indic ones) and emoji sequences need them
+INVISIBLE = frozenset("\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f"
+                      "\ufeff\ufff9\ufffa\ufffb")
 
 
 def clean_filename(name: str | None) -> str:
@@ -204,8 +209,8 @@ def clean_filename(name: str | None) -> str:
         raise Refused(400, "`filename` must be a file's name without folders: no `/` or `\\`.")
     if name in (".", ".."):
         raise Refused(400, "`filename` must be a file's name, not `.` or `..`.")
-    if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in name):
-        raise Refused(400, "`filename` contains control characters.")
+    if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS or ch in INVISIBLE for ch in name):
+        raise Refused(400, "`filename` contains control characters (or invisible or text-direction marks).")
     return name
 
 
@@ -215,6 +220,10 @@ def check_callback_url(value: str | None) -> str | None:
         return None
     if len(value) > MAX_URL:
         raise Refused(400, f"`callback_url` is longer than {MAX_URL} characters.")
+    if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in value):
+        # a header line could be split, or a request line sent that no receiver reads: never called
+        raise Refused(400, "`callback_url` must not contain spaces, line breaks or control characters; "
+                           "percent-encode them (%20).")
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise Refused(400, "`callback_url` must be an http:// or https:// URL.")

@@ -275,3 +275,20 @@ class Caption(db.Model):
     video: Mapped[Video] = relationship(
         backref=backref("captions", cascade="all, delete-orphan", order_by="Caption.id")
     )
+
+
+class UserSession(db.Model):
+    """A login to the pages: the signed session cookie names it by a random key (only its hash is
+    kept here), so that it can be ended for good (logout, a new password, an admin) and expire."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str] = mapped_column(String(45), default="")  # where it logged in from, for `users sessions`
+
+    user: Mapped[User] = relationship(backref=backref("sessions", cascade="all, delete-orphan"))

@@ -1,5 +1,6 @@
-"""Logging in and out (a session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS), and the
-account page: a new password, a new API token."""
+"""Logging in and out (a session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, naming a
+session kept on the server: app/domain/sessions.py), and the account page: a new password (which
+ends the user's other sessions), a new API token."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import ratelimit
-from app.domain import accounts
+from app.domain import accounts, sessions
 from app.domain.models import User
 from app.extensions import db
 from app.pages.blueprint import blueprint
 from app.pages.forms import ChangePasswordForm, LoginForm
-from app.pages.security import safe_next
+from app.pages.security import SESSION_KEY, safe_next
 
 # checked when no such user exists, so that a wrong name takes as long as a wrong password
 _NOBODY = generate_password_hash("no one has this password")
@@ -27,17 +28,22 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()
-        if ratelimit.login_blocked(username):
-            flash("Too many failed logins for this name. Wait a while, then try again.", "error")
+        # counted before the password is checked: simultaneous guesses can't outrun the limit
+        attempt = ratelimit.LoginAttempt(username, ratelimit.trusted_device(username))
+        if not attempt.allowed():
+            flash("Too many failed logins. Wait a while, then try again.", "error")
             return render_template("login.html", form=form), 429
         user = db.session.scalar(db.select(User).filter_by(username=username))
         if user is not None and user.check_password(form.password.data):
+            attempt.succeeded()
             _fresh_session()  # nothing from before the login carries over
             login_user(user)
-            return redirect(target)
+            session[SESSION_KEY] = sessions.start(user, request.remote_addr)
+            response = redirect(target)
+            ratelimit.remember_device(response, user.username)
+            return response
         if user is None:
             check_password_hash(_NOBODY, form.password.data)
-        ratelimit.count_failed_login(username)
         flash("Wrong username or password.", "error")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form), 400 if form.errors else 200
@@ -45,7 +51,9 @@ def login():
 
 @blueprint.post("/logout")
 def logout():
-    # a POST with the CSRF token (checked by CSRFProtect), so another site cannot log anyone out
+    # a POST with the CSRF token (checked by CSRFProtect), so another site cannot log anyone out;
+    # the session ends on the server too: a copy of its cookie is worth nothing from now on
+    sessions.end(session.get(SESSION_KEY))
     logout_user()
     _fresh_session()
     flash("You are logged out.", "info")
@@ -71,15 +79,16 @@ def change_password():
         return _account_page(form), 400
     user = current_user._get_current_object()
     # a session left open somewhere must not become a way to guess the password: the login's limit
-    if ratelimit.login_blocked(user.username):
-        form.current_password.errors.append("Too many wrong passwords for this name. Wait a while, then try again.")
+    attempt = ratelimit.LoginAttempt(user.username, ratelimit.trusted_device(user.username))
+    if not attempt.allowed():
+        form.current_password.errors.append("Too many wrong passwords. Wait a while, then try again.")
         return _account_page(form), 429
     if not user.check_password(form.current_password.data):
-        ratelimit.count_failed_login(user.username)
         form.current_password.errors.append("That is not your current password.")
         return _account_page(form), 400
-    accounts.set_password(user, form.new_password.data)
-    flash("Password changed.", "info")
+    attempt.succeeded()
+    accounts.set_password(user, form.new_password.data, keep_session=session.get(SESSION_KEY))
+    flash("Password changed. You are logged out everywhere else.", "info")
     return redirect(url_for("pages.account"), 303)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, redirect, request
+from flask import Flask, Response, current_app, redirect, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.domain import sessions
 from app.domain.models import User
 from app.errors import error_response, wants_json
 from app.extensions import csrf, db, login_manager
@@ -54,8 +55,14 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
 
 
+SESSION_KEY = "sid"  # in the signed cookie: the key of the user's session record
+
+
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The session's user while its record on the server is live (not revoked, idle or too old)."""
+    if not user_id.isdigit() or sessions.find(session.get(SESSION_KEY), user_id) is None:
+        return None
+    return db.session.get(User, int(user_id))
 
 
 PLAIN_HTTP_ANSWERED = frozenset({"/healthz"})  # the platform's probes come over plain HTTP

@@ -33,10 +33,26 @@ class Response:
     body: bytes  # at most BODY_LIMIT bytes
 
 
+# IPv6 forms that carry an IPv4 address inside them: a relay or translator connects to that one
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address in the last 32 bits
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translator, to wherever it is set up
+TEREDO = ipaddress.ip_network("2001::/32")  # a tunnel through a relay; its embedded client can't be trusted
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # the deprecated ::a.b.c.d
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, still routed inside some networks
+
+
 def forbidden(address: IPAddress) -> bool:
-    """Loopback, private, link-local (cloud metadata), multicast, reserved, unspecified..."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Loopback, private, link-local (cloud metadata), multicast, reserved, unspecified..., and any
+    IPv6 address that embeds an IPv4 address which is one of these (mapped, NAT64, 6to4, ...)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in TEREDO or address in NAT64_LOCAL or address in SITE_LOCAL:
+            return True
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return forbidden(inner)  # judged as the address it leads to
+        if address.sixtofour is not None and forbidden(address.sixtofour):
+            return True
     return (
         address.is_loopback
         or address.is_private
@@ -46,6 +62,15 @@ def forbidden(address: IPAddress) -> bool:
         or address.is_unspecified
         or not address.is_global  # shared address space (100.64.0.0/10) and the like
     )
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (IPv4-mapped, -translated, -compatible, NAT64)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64 or address in IPV4_TRANSLATED or (address in IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def check_address(address: IPAddress, allowed: Iterable[IPNetwork]) -> None:

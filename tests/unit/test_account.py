@@ -51,6 +51,8 @@ def test_a_default_callback_url_and_email_can_be_set_and_cleared(client, auth):
         ({"callback_url": "https://user:pw@example.com/x"}, "user name or password"),
         ({"callback_url": "https://example.com/" + "x" * 3000}, "longer than"),
         ({"callback_url": 5}, "string or null"),
+        ({"callback_url": "https://example.com/a\r\nX-Evil: 1"}, "line breaks"),
+        ({"callback_url": "https://example.com/a b"}, "spaces"),
         ({"email": "not an address"}, "not an e-mail address"),
         ({"email": "a@example.com,b@example.com"}, "not an e-mail address"),
         ({"email": "Eve <eve@example.com>"}, "not an e-mail address"),

@@ -96,6 +96,14 @@ def test_callback_url_must_be_http(client, auth, clips):
     assert response.status_code == 400 and "callback_url" in response.json["error"]
 
 
+@pytest.mark.parametrize("url", ["https://example.com/a b", "https://example.com/a\r\nX-Evil: 1"])
+def test_a_callback_url_with_a_space_or_line_break_is_refused_at_upload(client, auth, clips, url):
+    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
+    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": url})
+    assert response.status_code == 400 and "line breaks or control characters" in response.json["error"]
+    assert client.get("/api/videos", headers=auth).json["videos"] == []
+
+
 def test_list_shows_own_videos_newest_first(client, auth, make_user, clips):
     clip = clips("c320x240", width=320, height=240, seconds=1)
     first = upload(client, auth, clip, title="first").json["id"]
@@ -141,10 +149,12 @@ def test_ready_video_json_and_download_links(client, auth, run_jobs, clips):
     largest = body["renditions"][-1]
     with client.get(largest["url"]) as whole:
         assert whole.status_code == 200 and whole.mimetype == "video/mp4" and len(whole.data) == largest["size"]
+        assert whole.headers["Cache-Control"] == "private, max-age=3600", "someone's own video: no shared cache"
     with client.get(largest["url"], headers={"Range": "bytes=0-99"}) as part:
         assert part.status_code == 206 and len(part.data) == 100
     with client.get(body["poster_url"]) as poster:
         assert poster.data[:3] == b"\xff\xd8\xff"
+        assert "public" not in poster.headers["Cache-Control"] and "private" in poster.headers["Cache-Control"]
     assert client.get(largest["url"][:-3] + "abc").status_code == 404
 
 

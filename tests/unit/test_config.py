@@ -22,3 +22,26 @@ def test_renditions_setting(raw, heights):
 def test_bad_renditions_setting_is_refused(raw):
     with pytest.raises(RuntimeError, match="RENDITIONS"):
         parse_renditions(raw)
+
+
+def test_instance_files_are_made_owner_only(tmp_path, monkeypatch):
+    import stat
+
+    import fakeredis
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"TESTING": True, "REDIS_CONNECTION": fakeredis.FakeRedis(),
+                      "STORAGE_URL": f"file://{tmp_path / 'storage'}"})
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    mode = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [instance, *instance.iterdir()]}
+    assert mode["instance"] == 0o700
+    assert mode["conveyor.db"] == 0o600 and mode["secret_key"] == 0o600

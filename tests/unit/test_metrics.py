@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.unit.conftest import upload
@@ -39,3 +40,26 @@ def test_metrics_token(app, client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert samples(client, {"Authorization": "Bearer s3cret"})
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "192.168.1.20", "fd00::5"])
+def test_without_a_token_it_answers_this_machine_and_private_networks(client, address):
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": address}).status_code == 200
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1", "100.64.0.1", "169.254.169.254"])
+def test_without_a_token_it_refuses_the_internet(client, address):
+    response = client.get("/metrics", environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 403 and "METRICS_TOKEN" in response.json["error"]
+
+
+def test_behind_the_proxy_it_is_the_client_that_counts(client):
+    headers = {"X-Forwarded-For": "93.184.216.34"}  # what the platform's router adds; the peer is the router
+    assert client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 403
+
+
+def test_with_a_token_it_answers_anywhere_that_sends_it(app, client):
+    app.config["METRICS_TOKEN"] = "s3cret"
+    headers = {"Authorization": "Bearer s3cret"}
+    assert client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": "93.184.216.34"}).status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 401

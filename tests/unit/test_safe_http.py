@@ -88,7 +88,25 @@ def test_inside_addresses_are_forbidden(address):
         safe_http.check_address(ipaddress.ip_address(address), [])
 
 
-@pytest.mark.parametrize("address", [PUBLIC, "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address",
+    ["2002:7f00:1::", "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2002:c0a8:101::1", "2002:a00:1:1::1",  # 6to4
+     "2002:6440:1::1", "2002::1",
+     "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001::1", "2001:0:7f00:1::",  # Teredo
+     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b::", "64:ff9b:1::a00:1",  # NAT64
+     "64:ff9b:1::808:808",
+     "::127.0.0.1", "::10.0.0.1", "::169.254.169.254",  # IPv4-compatible
+     "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "::ffff:10.0.0.1", "::ffff:100.64.0.1", "::ffff:0.0.0.0",
+     "fec0::1"],
+)
+def test_addresses_that_embed_an_inside_address_are_forbidden(address):
+    assert safe_http.forbidden(ipaddress.ip_address(address))
+    with pytest.raises(Refused):
+        safe_http.check_address(ipaddress.ip_address(address), [])
+
+
+@pytest.mark.parametrize("address", [PUBLIC, "1.1.1.1", "2606:4700:4700::1111", "::ffff:1.1.1.1",
+                                     "2002:808:808::1", "64:ff9b::808:808"])
 def test_public_addresses_are_allowed(address):
     safe_http.check_address(ipaddress.ip_address(address), [])
 

@@ -54,13 +54,14 @@ def test_a_token_opens_every_file_of_its_stream_for_any_player(app, client, vide
         master = path_of(stream_url(video.id, streams.MASTER))
     response = client.get(master)
     assert response.status_code == 200 and response.mimetype == "application/vnd.apple.mpegurl"
-    assert response.headers["Cache-Control"] == "no-cache", "it grows while processing"
+    assert response.headers["Cache-Control"] == "private, no-cache", "it grows while processing"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     folder = master.rsplit("/", 1)[0]
     playlist = client.get(f"{folder}/360p/index.m3u8")
     assert playlist.get_data(as_text=True) == PLAYLIST, "relative names, resolved under the same token"
     segment = fetch(client, f"{folder}/360p/seg_00001.m4s")
     assert segment.status_code == 200 and segment.mimetype == "video/iso.segment" and segment.data == b"segment"
+    assert segment.headers["Cache-Control"] == "private, max-age=3600", "never kept by a shared cache"
     assert fetch(client, f"{folder}/360p/init.mp4").mimetype == "video/mp4"
     assert fetch(client, f"{folder}/storyboard/sprite_000.jpg").mimetype == "image/jpeg"
     ranged = fetch(client, f"{folder}/360p/seg_00001.m4s", headers={"Range": "bytes=0-2"})

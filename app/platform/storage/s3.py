@@ -21,6 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.platform.storage.base import Storage, StorageError, check_key
 
+# what the bucket is asked to send with a presigned download: the same as local storage sends
+PRIVATE_CACHE = "private, max-age=3600"
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, max_concurrency=4)
 
 
@@ -115,9 +117,9 @@ class S3Storage(Storage):
         return f"s3://{self.bucket}/{self.object_key(key)}"
 
     def public_url(self, key: str, ttl: int) -> str | None:
-        return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self.object_key(key)}, ExpiresIn=ttl
-        )
+        # the bucket answers with `Cache-Control: private`: someone's own media, never kept by a shared cache
+        params = {"Bucket": self.bucket, "Key": self.object_key(key), "ResponseCacheControl": PRIVATE_CACHE}
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
 
     def presigned_upload(self, key: str, max_bytes: int, ttl: int) -> dict:
         """A form the browser posts straight to the bucket, limited in size and lifetime."""

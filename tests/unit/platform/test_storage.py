@@ -196,6 +196,16 @@ def test_an_s3_url_is_s3_storage_on_its_bucket_and_prefix(monkeypatch):
     assert from_url("s3://my-bucket").uri(KEY) == f"s3://my-bucket/{KEY}"
 
 
+def test_presigned_downloads_ask_the_bucket_for_private_caching(monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    settings = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "t"}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    url = from_url("s3://my-bucket/p", endpoint_url="http://127.0.0.1:9").public_url(KEY, 60)
+    assert parse_qs(urlsplit(url).query)["response-cache-control"] == ["private, max-age=3600"]
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
