@@ -17,6 +17,7 @@ from app.domain import captions, chunking, content, encoding, quotas, streams
 from app.domain.encoding import EngineSettings, Outputs
 from app.domain.models import Video, WorkItem
 from app.domain.publishing import Publisher
+from app.domain.work import timeout_seconds
 from app.extensions import db
 from app.platform.storage import get_storage
 from media import command, probe, runner, storyboard
@@ -42,7 +43,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
             if chunking.wanted(info):
                 chunking.plan_long(video, info)
                 return
-            timeout = quotas.timeout_seconds(current_app.config, hours)  # from its work, within the budget
+            timeout = timeout_seconds(current_app.config, hours)  # from its work, within the budget
             limits = replace(settings.run_limits(info.duration), timeout=timeout)
             made = Outputs.plan(info, work, settings, checked=content.wanted(video))
             screening = content.Screening(video, made.samples.path) if made.samples else None

@@ -19,6 +19,7 @@ from rq.job import Dependency, Job, JobStatus
 from app.domain.models import Video, WorkItem
 from app.domain.plan import AUDIO, CHUNK, FINISH, JOBS, WHOLE, is_chunked, item_job_id, item_of, items_of, part_name
 from app.domain.states import State
+from app.domain.work import whole_job_timeout
 from app.platform import queueing
 
 FAILED = "jobs.convert.conversion_failed"
@@ -112,8 +113,6 @@ def job_timeout(duration: float | None = None) -> int:
     most work one video may be, when there is a limit); the job itself stops ffmpeg sooner."""
     cfg = current_app.config
     if duration is None and cfg["MAX_VIDEO_WORK_HOURS"]:
-        from app.domain.quotas import whole_job_timeout  # quotas queues through this module
-
         return whole_job_timeout(cfg)
     seconds = cfg["MAX_DURATION_SECONDS"] if duration is None else duration
     return round(cfg["CONVERT_TIMEOUT_BASE"] + seconds * cfg["CONVERT_TIMEOUT_FACTOR"] + 300)

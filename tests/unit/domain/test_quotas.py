@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.domain import dispatch, plan, quotas, recovery, videos
+from app.domain import dispatch, plan, quotas, recovery, videos, work
 from app.domain.models import Video, utcnow
 from app.domain.states import State
 from app.extensions import db
@@ -36,7 +36,7 @@ def config(**overrides) -> dict:
     (info(rate=0), 1.0),  # neither: 30 fps
 ])
 def test_work_is_pixels_times_frames_in_hours_of_1080p30(media, hours):
-    assert quotas.work_hours(media) == pytest.approx(hours)
+    assert work.work_hours(media) == pytest.approx(hours)
 
 
 def test_a_video_over_the_per_video_limit_is_refused_with_what_to_do(video):
@@ -96,16 +96,16 @@ def test_the_video_itself_is_not_counted_again_on_a_retry(video):
 
 def test_the_timeout_follows_the_work_and_stops_at_the_budget():
     cfg = config()
-    assert quotas.timeout_seconds(cfg, 0.5) == 120 + 4 * 1800
-    assert quotas.timeout_seconds(cfg, 64) == 120 + 4 * 4 * 3600  # 16 h, not 40 h
-    assert quotas.timeout_seconds(config(MAX_VIDEO_WORK_HOURS=0), 64) == 120 + 4 * 64 * 3600
-    assert quotas.whole_job_timeout(cfg) == round(2 * (120 + 4 * 4 * 3600) + 300)
-    assert quotas.whole_job_timeout(config(MAX_VIDEO_WORK_HOURS=0)) is None
+    assert work.timeout_seconds(cfg, 0.5) == 120 + 4 * 1800
+    assert work.timeout_seconds(cfg, 64) == 120 + 4 * 4 * 3600  # 16 h, not 40 h
+    assert work.timeout_seconds(config(MAX_VIDEO_WORK_HOURS=0), 64) == 120 + 4 * 64 * 3600
+    assert work.whole_job_timeout(cfg) == round(2 * (120 + 4 * 4 * 3600) + 300)
+    assert work.whole_job_timeout(config(MAX_VIDEO_WORK_HOURS=0)) is None
 
 
 def test_a_small_video_keeps_the_base_timeout(app):
-    hours = quotas.work_hours(info(320, 240, 25, 2))
-    assert 120 < quotas.timeout_seconds(app.config, hours) < 121
+    hours = work.work_hours(info(320, 240, 25, 2))
+    assert 120 < work.timeout_seconds(app.config, hours) < 121
 
 
 # admission
