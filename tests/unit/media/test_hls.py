@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from media import command, playlists
+from media import command, fingerprint, playlists
 from media.binaries import find
 from media.hls import HlsLadder, HlsRung
 from media.ladder import Rung
@@ -179,7 +179,9 @@ def test_todays_outputs_work_next_to_the_ladder(converted):
     (picture,) = streams(converted.poster.path)
     assert (picture["width"], picture["height"]) == (POSTER_RUNG.width, POSTER_RUNG.height)
     assert picture["codec_name"] == "mjpeg"
-    assert converted.frames.path.stat().st_size == 2 * converted.info.duration * 64 * 64
+    layout = fingerprint.layout_of(converted.frames.path)  # two frames a second, at the picture's own size
+    assert (layout.width, layout.height) == (converted.info.width, converted.info.height)
+    assert converted.frames.path.stat().st_size == 2 * converted.info.duration * layout.frame_bytes
 
 
 # ---- the video rungs ----------------------------------------------------------------------------
