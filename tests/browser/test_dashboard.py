@@ -16,12 +16,15 @@ EVIL = "http://evil.test"
 
 @pytest.fixture
 def failed_job(stack_redis):
-    """A job in `default`'s failed registry, as a conversion that gave up leaves it."""
+    """A job in `default`'s failed registry, as a conversion that gave up leaves it: made there, never
+    queued (a worker left running by an earlier test would take it at once)."""
     connection = stack_redis
     queue = Queue(rq_name("default"), connection=connection)
-    job = queue.enqueue("jobs.convert.convert_video", "no-such-video", job_id="convert-no-such-video")
-    queue.remove(job)
-    job.set_status(JobStatus.FAILED)
+    job = Job.create(
+        "jobs.convert.convert_video", args=("no-such-video",), id="convert-no-such-video", origin=queue.name,
+        connection=connection, status=JobStatus.FAILED,
+    )
+    job.save()
     queue.failed_job_registry.add(job, ttl=600, exc_string="boom")
     yield job
     job.delete()
