@@ -120,18 +120,35 @@ def convert_once(source: Path, user_id: int, check: bool) -> tuple[float, float]
     return wall, cpu
 
 
-def timed_screen(spent: dict):
-    """content.screen, timed: the Python part of the check (load the list, hash, match)."""
-    screen = content.screen
+class TimedScreening:
+    """content.Screening with its Python work timed (the list loaded, then the frames hashed and matched
+    as they come), summed over one job: what `taken()` hands back and resets."""
 
-    def wrapper(video, frames):
-        started = time.monotonic()
-        try:
-            return screen(video, frames)
-        finally:
-            spent["python"].append(time.monotonic() - started)
+    def __init__(self):
+        self.spent = 0.0
+        self.original = (content.Screening.__init__, content.Screening.advance)
 
-    return wrapper
+    def timed(self, method):
+        def wrapper(*args, **kwargs):
+            started = time.monotonic()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.spent += time.monotonic() - started
+
+        return wrapper
+
+    def __enter__(self) -> TimedScreening:
+        init, advance = self.original
+        content.Screening.__init__, content.Screening.advance = self.timed(init), self.timed(advance)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        content.Screening.__init__, content.Screening.advance = self.original
+
+    def taken(self) -> float:
+        spent, self.spent = self.spent, 0.0
+        return spent
 
 
 def run(quick: bool) -> list[Figure]:
@@ -149,18 +166,19 @@ def run(quick: bool) -> list[Figure]:
         user.new_token()
         db.session.add(user)
         db.session.commit()
-        content.screen, original = timed_screen(samples), content.screen
-        try:
-            convert_once(source, user.id, False)  # warm-up: imports, caches, the disk
-            for index in range(options["repeats"]):
-                for mode in ("off", "on") if index % 2 == 0 else ("on", "off"):
-                    wall, cpu = convert_once(source, user.id, mode == "on")
-                    samples[mode].append(wall)
-                    samples[f"{mode}_cpu"].append(cpu)
-                    log(f"check {mode}: {wall:.2f} s wall, {cpu:.2f} s CPU")
-        finally:
-            content.screen = original
-            db.session.remove()
+        with TimedScreening() as python:
+            try:
+                convert_once(source, user.id, False)  # warm-up: imports, caches, the disk
+                for index in range(options["repeats"]):
+                    for mode in ("off", "on") if index % 2 == 0 else ("on", "off"):
+                        wall, cpu = convert_once(source, user.id, mode == "on")
+                        samples[mode].append(wall)
+                        samples[f"{mode}_cpu"].append(cpu)
+                        if mode == "on":
+                            samples["python"].append(python.taken())
+                        log(f"check {mode}: {wall:.2f} s wall, {cpu:.2f} s CPU")
+            finally:
+                db.session.remove()
     branch = branch_cpu(source, folder, options["decodes"])
     log(f"the sampling branch adds {branch:.3f} s of ffmpeg CPU")
     off, on = median(samples["off"]), median(samples["on"])
