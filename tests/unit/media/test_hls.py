@@ -142,7 +142,8 @@ def test_one_decode_feeds_every_output(converted):
     graph = args[args.index("-filter_complex") + 1]
     pictures = [output for output in converted.outputs if output.wants_picture]
     assert len(pictures) == 7  # 2 MP4s, poster, samples, 2 HLS rungs, storyboard
-    assert split_sizes(graph, "split") == [7], graph
+    # the decoded picture split once, first; the samples split their own 2 fps (frames, and the size)
+    assert split_sizes(graph, "split") == [7, 2], graph
     assert split_sizes(graph, "asplit") == [3], graph
     for output in converted.outputs:
         assert args.count(str(output.path)) == 1, output
