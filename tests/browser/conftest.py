@@ -14,14 +14,20 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.browser.checks import SIZES
 from tests.conftest import free_port
 from tests.s3server import CREDENTIALS
 from tests.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PASSWORD = "password123"  # what Stack.create_user gives everyone
 XSS = "<img src=x onerror=alert(1)>"
@@ -72,8 +78,13 @@ def redis_database(redis_server, number: int) -> str:
 def running_s3_stack(folder: Path, redis_url: str, endpoint: str, bucket: str) -> Iterator[Stack]:
     """Web, one worker and a user `alice`, storing in a bucket of the S3 server at `endpoint`."""
     stack = Stack(
-        folder, redis_url, free_port(), RENDITIONS="144,240", STORAGE_URL=f"s3://{bucket}/media",
-        S3_ENDPOINT_URL=endpoint, **CREDENTIALS,
+        folder,
+        redis_url,
+        free_port(),
+        RENDITIONS="144,240",
+        STORAGE_URL=f"s3://{bucket}/media",
+        S3_ENDPOINT_URL=endpoint,
+        **CREDENTIALS,
     )
     stack.migrate()
     stack.start_web()
@@ -115,16 +126,24 @@ def stop_workers(stack: Stack) -> None:
 
 
 class Visitor:
-    """One person's browser: its own cookies; every dialog and script error is kept."""
+    """One person's browser, at a size of `SIZES`: its own cookies; every dialog, script error and
+    failed load (a 404 in the console) is kept."""
 
-    def __init__(self, browser, base_url: str):
-        self.context = browser.new_context(base_url=base_url)
+    def __init__(self, browser, base_url: str, size: str = "desktop"):
+        self.size = size
+        self.context = browser.new_context(base_url=base_url, **SIZES[size])
         self.context.add_init_script(RECORD_PROGRESS)
         self.page = self.context.new_page()
         self.dialogs: list[str] = []
         self.errors: list[str] = []
         self.page.on("dialog", self._dialog)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.missing: list[str] = []
+        self.page.on("response", self._response)
+
+    def _response(self, response) -> None:
+        if response.status == 404 and response.request.resource_type != "document":
+            self.missing.append(response.url)  # what the console shows as a failed load
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -151,18 +170,22 @@ class Visitor:
         return self.page.url.rsplit("/", 1)[-1]
 
 
+@pytest.fixture(params=sorted(SIZES))
+def size(request) -> str:
+    """A test that takes `size` runs at each: "desktop" (1280x800) and "phone" (375x740, touch)."""
+    return request.param
+
+
 @pytest.fixture
 def visitor(browser, stack):
-    """`visitor()` opens a fresh browser context; all are closed after the test."""
+    """`visitor()` opens a fresh browser context (`size=` one of SIZES); all are closed after the test."""
     opened: list[Visitor] = []
 
-    def open_one(name: str | None = None) -> Visitor:
-        visitor = Visitor(browser, stack.url)
+    def open_one(name: str | None = None, size: str = "desktop") -> Visitor:
+        visitor = Visitor(browser, stack.url, size)
         opened.append(visitor)
         return visitor.log_in(name) if name else visitor
 
     yield open_one
     for visitor in opened:
         visitor.context.close()
-
-
