@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app.pages import account, review, security, videos  # noqa: F401  (registers the routes)
+from app.pages import account, filters, library, review, security, upload, videos  # noqa: F401  (registers the routes)
 from app.pages.blueprint import blueprint
 
 

@@ -47,6 +47,34 @@ const Conveyor = (() => {
     return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
   }
 
+  // 1234567 -> "1.2 MB": bytes in the unit a person reads (powers of 1024, as file managers show)
+  function size(bytes) {
+    if (!bytes) return "";
+    const units = ["bytes", "KB", "MB", "GB", "TB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  }
+
+  // "2026-12-01T10:00:00Z" -> "3 min ago", "yesterday", or the date, in the reader's own language
+  function when(iso) {
+    if (!iso) return "";
+    const moment = new Date(iso);
+    const seconds = (moment.getTime() - Date.now()) / 1000;
+    const say = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+    const steps = [[60, "second"], [3600, "minute"], [86400, "hour"], [7 * 86400, "day"]];
+    let step = 1;
+    for (const [limit, unit] of steps) {
+      if (Math.abs(seconds) < limit) return say.format(Math.round(seconds / step), unit);
+      step = limit;
+    }
+    return moment.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  }
+
   // A new element with its class and text; the text is set as text (what is shown may be hostile)
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -131,5 +159,5 @@ const Conveyor = (() => {
     else setTimeout(poll, POLL_MS);
   }
 
-  return { FINAL, api, clock, csrfToken, element, errorOf, loadScript, percent, watch };
+  return { FINAL, api, clock, csrfToken, element, errorOf, loadScript, percent, size, watch, when };
 })();
