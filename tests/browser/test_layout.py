@@ -35,3 +35,10 @@ def test_the_navigation_fits_and_reaches_every_page(visitor, size):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     assert root.errors == [] and root.missing == []
+
+
+def test_the_review_page_fits_and_is_accessible(visitor, size):
+    root = visitor("root", size=size)
+    root.page.goto("/review")
+    assert root.page.locator("h1").text_content() == "Rejected videos"
+    assert_page_ok(root.page)
