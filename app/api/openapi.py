@@ -177,8 +177,11 @@ SCHEMAS = {
     },
     "VideoList": {
         "type": "object",
-        "required": ["videos"],
-        "properties": {"videos": {"type": "array", "items": _ref("Video")}},
+        "required": ["videos", "total"],
+        "properties": {
+            "videos": {"type": "array", "items": _ref("Video")},
+            "total": {"type": "integer", "minimum": 0, "description": "How many videos match, on every page"},
+        },
     },
     "Account": {
         "type": "object",
@@ -278,7 +281,15 @@ PATHS = {
         },
         "get": {
             "summary": "Your videos, newest first",
+            "description": "With `q`, only those whose title contains it (any case; `%` and `_` are plain "
+            "characters). `total` counts every match, whatever `limit` and `offset` say.",
             "parameters": [
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "A part of the title to look for; blank lists every video",
+                },
                 {
                     "name": "limit",
                     "in": "query",

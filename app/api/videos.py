@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import g, jsonify, request
-from sqlalchemy.orm import selectinload
 
 from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
-from app.domain import dispatch, ingest, videos
+from app.domain import dispatch, ingest, library, videos
 from app.domain.models import User, Video
 from app.domain.presenters import video_json
 from app.errors import ApiError
@@ -18,6 +17,7 @@ from app.idempotency import idempotency_key
 from app.ratelimit import upload_limit
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+MAX_QUERY = 200  # a title is at most 200 characters: a longer part of one finds nothing
 
 
 def own_video(video_id: str) -> Video:
@@ -121,15 +121,16 @@ def _accepted(video: Video, replayed: bool = False):
 def list_videos():
     limit = _bounded_int("limit", 50, 1, 200)
     offset = _bounded_int("offset", 0, 0, 1_000_000)
-    videos = db.session.scalars(
-        db.select(Video)
-        .where(Video.user_id == current_user().id)
-        .options(selectinload(Video.renditions), selectinload(Video.deliveries))  # 3 queries, not 2 a video
-        .order_by(Video.created_at.desc(), Video.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return jsonify(videos=[video_json(v) for v in videos])
+    found, total = library.find(current_user().id, query=_query(), limit=limit, offset=offset)
+    return jsonify(videos=[video_json(v) for v in found], total=total)
+
+
+def _query() -> str | None:
+    """`q`: a part of the title to look for; none (or blanks) lists every video."""
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY:
+        raise ApiError(400, f"`q` is longer than {MAX_QUERY} characters; search for a shorter part of the title.")
+    return query or None
 
 
 @blueprint.get("/videos/<video_id>")

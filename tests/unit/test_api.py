@@ -115,6 +115,24 @@ def test_list_shows_own_videos_newest_first(client, auth, make_user, clips):
     assert client.get("/api/videos?limit=0", headers=auth).status_code == 400
 
 
+def test_list_finds_by_a_part_of_the_title_and_counts_every_match(client, auth, make_user, clips):
+    clip = clips("c320x240", width=320, height=240, seconds=1)
+    rome = upload(client, auth, clip, title="Holiday in ROME").json["id"]
+    percent = upload(client, auth, clip, title="100% rome").json["id"]
+    upload(client, auth, clip, title="Lisbon")
+    _, other_token = make_user("mallory")
+    upload(client, {"Authorization": f"Bearer {other_token}"}, clip, title="rome, theirs")
+
+    found = client.get("/api/videos?q=Rome", headers=auth).json
+    assert [v["id"] for v in found["videos"]] == [percent, rome] and found["total"] == 2
+    assert [v["id"] for v in client.get("/api/videos?q=%25", headers=auth).json["videos"]] == [percent]
+    assert client.get("/api/videos?q=_", headers=auth).json == {"videos": [], "total": 0}
+    paged = client.get("/api/videos?limit=1&offset=1", headers=auth).json
+    assert len(paged["videos"]) == 1 and paged["total"] == 3
+    too_long = client.get("/api/videos?q=" + "x" * 201, headers=auth)
+    assert too_long.status_code == 400 and "`q` is longer than 200 characters" in too_long.json["error"]
+
+
 def test_another_users_video_is_a_404_everywhere(client, auth, make_user, clips):
     video_id = upload(client, auth, clips("c320x240", width=320, height=240, seconds=1)).json["id"]
     _, other_token = make_user("mallory")
