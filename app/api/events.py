@@ -4,7 +4,7 @@ The current state goes first, so a late subscriber is never stuck; then one even
 worker publishes (fed by Redis pub/sub through `app.live`, so an open tab does not poll the
 database); a comment at least every `EVENTS_KEEPALIVE_SECONDS` (15) so that routers keep an idle
 stream open; the stream ends after a final state. Progress messages update `status` in place; a
-change of state reads the database once for the rest (renditions, poster, error).
+change of state (or of the title) reads the database once for the rest (renditions, poster, error).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _stream(hub: Hub, video_id: str, body: dict | None, inbox: queue.SimpleQueue
 
 def _apply(video_id: str, body: dict, change: dict) -> dict | None:
     """The body after a change: progress in place; anything else from the database."""
-    moved = change is RESYNC or change.get("state") != body["state"]
+    moved = change is RESYNC or change.get("state") != body["state"] or change.get("renamed")
     if moved or change.get("playable", body["playable"]) != body["playable"]:  # or the stream became watchable
         return _read(video_id)
     try:

@@ -198,6 +198,17 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {"callback_url": NULLABLE_STRING, "email": NULLABLE_STRING},
     },
+    "VideoChanges": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "title": {
+                "type": ["string", "null"],
+                "maxLength": 200,
+                "description": "Control characters are dropped; empty or null: the file's name without its extension",
+            },
+        },
+    },
     "DirectUpload": {
         "type": "object",
         "required": ["upload_key", "url", "fields", "expires_in", "max_bytes"],
@@ -309,6 +320,13 @@ PATHS = {
         "get": {
             "summary": "One of your videos",
             "responses": {"200": _json("Video", "The video"), **NOT_FOUND, **ERRORS},
+        },
+        "patch": {
+            "summary": "Rename a video",
+            "description": "Only `title` can be changed; any other field is a 400. Pages watching the video "
+            "(GET /api/videos/{video_id}/events) get the new title at once.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VideoChanges")}}},
+            "responses": {"200": _json("Video", "Renamed"), **NOT_FOUND, **ERRORS},
         },
         "delete": {
             "summary": "Delete a video and its files",

@@ -140,6 +140,25 @@ def show(video_id: str):
     return jsonify(video_json(video, dispatch.running_progress(video)))
 
 
+EDITABLE = ("title",)
+
+
+@blueprint.patch("/videos/<video_id>")
+@token_required
+def edit(video_id: str):
+    """`{"title": "..."}`: rename the video; an empty title is its file's name, as at upload."""
+    video = own_video(video_id)
+    changes = request.get_json(silent=True)
+    if not isinstance(changes, dict):
+        raise ApiError(400, 'Send a JSON object, e.g. {"title": "Holiday in Rome"}.')
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ApiError(400, f"Only {', '.join(EDITABLE)} can be changed here, not {', '.join(unknown)}.")
+    if "title" in changes:
+        library.rename(video, _text(changes, "title"))
+    return jsonify(video_json(video, dispatch.running_progress(video)))
+
+
 @blueprint.post("/videos/<video_id>/cancel")
 @token_required
 def cancel(video_id: str):

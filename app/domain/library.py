@@ -1,10 +1,15 @@
-"""A user's library: their videos, newest first, found by a part of the title, a page at a time."""
+"""A user's library: their videos, newest first, found by a part of the title, a page at a time; and
+their titles, changed."""
 
 from __future__ import annotations
+
+from pathlib import PurePosixPath
 
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from app.domain import videos
+from app.domain.ingest import MAX_TITLE, clean_text
 from app.domain.models import Video
 from app.extensions import db
 
@@ -33,3 +38,11 @@ def find(user_id: int, *, query: str | None = None, limit: int, offset: int = 0)
 def as_text(query: str) -> str:
     """The query matched as it is typed: LIKE's wildcards (`%`, `_`) and its escape are plain characters."""
     return query.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+
+
+def rename(video: Video, title: str | None) -> None:
+    """A new title, cleaned as an upload's is; none (or blanks) is the file's name without its extension,
+    as at upload. Pages watching the video are told; its state is not touched: a rename is no move."""
+    video.title = clean_text(title, MAX_TITLE, "title") or PurePosixPath(video.filename).stem[:MAX_TITLE]
+    db.session.commit()
+    videos.announce(video, renamed=True)  # the title itself stays out of Redis: listeners read it afresh

@@ -89,8 +89,9 @@ def _fields(target: State, error: str | None, now: datetime) -> dict:
     return values
 
 
-def announce(video: Video) -> None:
-    queueing.publish_change(queueing.get_redis(), video.id, video.state, video.status)
+def announce(video: Video, **more) -> None:
+    """Tell live listeners the video changed (`more`: what else did, `renamed=True`: read it afresh)."""
+    queueing.publish_change(queueing.get_redis(), video.id, video.state, video.status, **more)
 
 
 def _count(video: Video, state: State) -> None:
