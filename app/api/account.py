@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import jsonify, request
 
 from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
-from app.domain.ingest import check_callback_url
+from app.domain.accounts import check_callback_url, check_email
 from app.domain.models import User, new_webhook_secret
 from app.errors import ApiError
 from app.extensions import db
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")  # one plain address
-MAX_EMAIL = 254
 EDITABLE = ("callback_url", "email")
 
 
@@ -47,7 +43,7 @@ def edit_account():
     if "callback_url" in changes:
         user.callback_url = check_callback_url(_text(changes["callback_url"], "callback_url"))
     if "email" in changes:
-        user.email = _email(_text(changes["email"], "email"))
+        user.email = check_email(_text(changes["email"], "email"))
     db.session.commit()
     return jsonify(account_json(user))
 
@@ -65,13 +61,4 @@ def rotate_webhook_secret():
 def _text(value, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ApiError(400, f"`{field}` must be a string or null.")
-    return value
-
-
-def _email(value: str | None) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if len(value) > MAX_EMAIL or not EMAIL.match(value):
-        raise ApiError(400, "`email` is not an e-mail address.")
     return value

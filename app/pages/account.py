@@ -1,19 +1,21 @@
 """Logging in and out (a session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, naming a
-session kept on the server: app/domain/sessions.py), and the account page: a new password (which
-ends the user's other sessions), a new API token."""
+session kept on the server: app/domain/sessions.py), and the account page: where notifications go
+(e-mail, default callback URL), a new webhook secret, a new API token, a new password (which ends
+the user's other sessions). Every form works without a script: post, then a 303 to the page with a
+flash, or the page again (400) with the errors beside their fields."""
 
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import ratelimit
 from app.domain import accounts, sessions
-from app.domain.models import User
+from app.domain.models import User, new_webhook_secret
 from app.extensions import db
 from app.pages.blueprint import blueprint
-from app.pages.forms import ChangePasswordForm, LoginForm
+from app.pages.forms import PASSWORD_RULES, ChangePasswordForm, LoginForm, NotificationsForm
 from app.pages.security import SESSION_KEY, safe_next
 
 # checked when no such user exists, so that a wrong name takes as long as a wrong password
@@ -68,7 +70,32 @@ def _fresh_session() -> None:
 @blueprint.get("/account")
 @login_required
 def account():
-    return _account_page(ChangePasswordForm())
+    return _account_page()
+
+
+@blueprint.post("/account/notifications")
+@login_required
+def save_notifications():
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return _account_page(notifications=form), 400
+    user = current_user._get_current_object()
+    user.email = form.checked["email"]
+    user.callback_url = form.checked["callback_url"]
+    db.session.commit()
+    flash("Notifications saved.", "info")
+    return redirect(url_for("pages.account", _anchor="main"), 303)
+
+
+@blueprint.post("/account/webhook-secret")
+@login_required
+def rotate_webhook_secret():
+    # the page asked first (its confirm step); CSRFProtect has checked the form's token
+    user = current_user._get_current_object()
+    user.webhook_secret = new_webhook_secret()
+    db.session.commit()
+    flash("New webhook secret made: callbacks are signed with it from now on.", "info")
+    return redirect(url_for("pages.account", _anchor="main"), 303)
 
 
 @blueprint.post("/account/password")
@@ -76,20 +103,20 @@ def account():
 def change_password():
     form = ChangePasswordForm()
     if not form.validate_on_submit():
-        return _account_page(form), 400
+        return _account_page(password=form), 400
     user = current_user._get_current_object()
     # a session left open somewhere must not become a way to guess the password: the login's limit
     attempt = ratelimit.LoginAttempt(user.username, ratelimit.trusted_device(user.username))
     if not attempt.allowed():
         form.current_password.errors.append("Too many wrong passwords. Wait a while, then try again.")
-        return _account_page(form), 429
+        return _account_page(password=form), 429
     if not user.check_password(form.current_password.data):
         form.current_password.errors.append("That is not your current password.")
-        return _account_page(form), 400
+        return _account_page(password=form), 400
     attempt.succeeded()
     accounts.set_password(user, form.new_password.data, keep_session=session.get(SESSION_KEY))
     flash("Password changed. You are logged out everywhere else.", "info")
-    return redirect(url_for("pages.account"), 303)
+    return redirect(url_for("pages.account", _anchor="main"), 303)
 
 
 @blueprint.post("/account/token")
@@ -98,10 +125,26 @@ def rotate_token():
     # CSRFProtect has checked the form's token. The new token goes into this page only: a flash
     # or the session would put it in the cookie, which is signed but readable.
     token = accounts.rotate_token(current_user._get_current_object())
-    response = make_response(_account_page(ChangePasswordForm(formdata=None), new_token=token))
+    response = make_response(_account_page(new_token=token))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _account_page(form: ChangePasswordForm, new_token: str | None = None) -> str:
-    return render_template("account.html", form=form, new_token=new_token)
+def _account_page(
+    password: ChangePasswordForm | None = None,
+    notifications: NotificationsForm | None = None,
+    new_token: str | None = None,
+) -> str:
+    """The page, with the form that was posted as it came back (errors and all), the others fresh."""
+    user = current_user
+    if notifications is None:
+        saved = {"email": user.email or "", "callback_url": user.callback_url or ""}
+        notifications = NotificationsForm(formdata=None, data=saved)
+    return render_template(
+        "account.html",
+        form=password or ChangePasswordForm(formdata=None),
+        notifications=notifications,
+        new_token=new_token,
+        password_rules=PASSWORD_RULES,
+        sends_mail=bool(current_app.config.get("MAIL_URL")),
+    )
