@@ -4,7 +4,9 @@ user, and login attempts (password guessing) per browser, username and address."
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
@@ -121,4 +123,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc: RateLimitExceeded):
-        return error_response(429, f"Too many uploads: the limit is {exc.limit.limit}. Try again later.")
+        message = f"Too many uploads: the limit is {exc.limit.limit}. Try again later."
+        return error_response(429, message, retry_after=_seconds_to_reset())
+
+
+def _seconds_to_reset() -> int | None:
+    """When the limit that was hit lets the next request through (Flask-Limiter's own Retry-After)."""
+    hit = limiter.current_limit
+    return max(1, math.ceil(hit.reset_at - time.time())) if hit else None
