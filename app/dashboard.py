@@ -9,6 +9,12 @@ that allows its own scripts only, by hash.
 
 Job descriptions, arguments and meta carry ids only (see `app.domain.dispatch.enqueue_item`): the
 dashboard shows some of them as raw HTML.
+
+It belongs to the site: its pages get a link back to My videos at the start of their navigation bar,
+the site's favicon (its template asks for /static/favicon.ico, which this app does not have), a
+label on its unlabelled select and a stylesheet of ours (static/dashboard.css: contrast, touch
+sizes), all written into the page as it leaves (smaller than copying its templates to override
+them); and it lists every Conveyor queue from the start, though RQ lists only queues that have had a job.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import rq_dashboard
 from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from rq import Queue
 from rq_dashboard.web import push_rq_connection
 
 from app.pages.security import safe_next, same_origin
@@ -30,6 +37,11 @@ CSRF_COOKIE = "_csrf_token"  # the name rq-dashboard's script reads
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTS_ON_GET = frozenset({"rq_dashboard.requeue_all"})
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+# rq-dashboard's markup (templates/rq_dashboard/base.html, navbar.html), where ours goes
+_NAVBAR = re.compile(rb"<div[^>]*\bid=\"navbar-dashboard\"[^>]*>")
+_ICON = re.compile(rb"<link[^>]*\brel=\"shortcut icon\"[^>]*>")
+_HEAD_END = re.compile(rb"</head>", re.IGNORECASE)
+_INSTANCES = re.compile(rb"<select(?=[^>]*\bid=\"rq-instances\")")
 
 
 def init_app(app: Flask) -> None:
@@ -43,6 +55,7 @@ def init_app(app: Flask) -> None:
     if push_rq_connection in checks:
         checks.remove(push_rq_connection)
     checks.insert(0, admins_only)
+    checks.insert(1, list_every_queue)
     app.after_request_funcs.setdefault(rq_dashboard.blueprint.name, []).append(protect_page)
 
 
@@ -60,9 +73,20 @@ def admins_only():
     return None
 
 
+def list_every_queue() -> None:
+    """Put Conveyor's queues in RQ's set of queues, which the dashboard lists (`Queue.all`): RQ adds a
+    queue there only when a job is enqueued on it, so a fresh Redis (or one restarted) listed none.
+    One SADD per dashboard request, before any of them lists."""
+    queues = current_app.extensions["queues"].values()
+    current_app.extensions["redis"].sadd(Queue.redis_queues_keys, *(queue.key for queue in queues))
+
+
 def protect_page(response: Response) -> Response:
     if response.mimetype != "text/html" or response.direct_passthrough or not _is_admin():
-        return response  # error pages keep the app's own policy
+        return response
+    if response.status_code >= 400:
+        return response  # our own error page, with the app's own policy
+    response.set_data(_belonging_to_the_site(response.get_data()))
     response.set_cookie(
         CSRF_COOKIE,
         generate_csrf(),
@@ -78,6 +102,17 @@ def protect_page(response: Response) -> Response:
         "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
     return response
+
+
+def _belonging_to_the_site(page: bytes) -> bytes:
+    arrow = '<span aria-hidden="true">&larr; </span>'
+    back = f'<a class="navbar-brand" href="{url_for("pages.videos")}">{arrow}Conveyor</a>'
+    icon = f'<link rel="icon" href="{url_for("static", filename="favicon.svg")}" type="image/svg+xml">'
+    styles = f'<link rel="stylesheet" href="{url_for("static", filename="dashboard.css")}">'
+    page = _NAVBAR.sub(lambda found: found.group(0) + back.encode(), page, count=1)
+    page = _ICON.sub(lambda found: icon.encode(), page, count=1)
+    page = _HEAD_END.sub(lambda found: styles.encode() + found.group(0), page, count=1)
+    return _INSTANCES.sub(lambda found: found.group(0) + b' aria-label="Redis instance"', page, count=1)
 
 
 def _is_admin() -> bool:

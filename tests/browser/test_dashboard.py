@@ -6,7 +6,8 @@ import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from app.platform.queueing import rq_name
+from app.platform.queueing import QUEUE_NAMES, rq_name
+from tests.browser.checks import assert_page_ok
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -93,3 +94,25 @@ def attack_page(target: str) -> str:
   if (location.pathname === "/post") document.getElementById("f").submit();
   else location.href = "{target}/rq/requeue/default";
 </script></body></html>"""
+
+
+def test_the_dashboard_belongs_to_the_site(stack, visitor, stack_redis, size):
+    """A link back to Conveyor in its bar, the site's favicon (no 404 in the console), and every Conveyor
+    queue listed though Redis has never seen a job on them."""
+    stack_redis.delete(Queue.redis_queues_keys)  # as on a fresh Redis: RQ lists queues only once enqueued on
+    root = visitor("root", size=size)
+    root.page.goto("/rq/")
+    root.page.wait_for_selector('#queues tr[data-role="queue"]')
+    listed = root.page.locator("#queues").inner_text()
+    for role in QUEUE_NAMES:
+        assert rq_name(role) in listed
+    # headless Chromium asks for no favicon by itself: each icon the page names is asked for here
+    icons = root.page.eval_on_selector_all("link[rel~=icon]", "links => links.map((link) => link.href)")
+    assert icons == [f"{stack.url}/static/favicon.svg"]
+    assert all(root.page.request.get(icon).status == 200 for icon in icons)
+    back = root.page.get_by_role("link", name="Conveyor", exact=True)
+    assert back.is_visible()
+    assert_page_ok(root.page)  # with our stylesheet: rq-dashboard alone has serious violations
+    assert root.missing == [] and root.errors == []  # after axe's run: the favicon has long been asked for
+    back.click()
+    root.page.wait_for_url("**/videos")

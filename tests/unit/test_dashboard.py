@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rq.job import Job, JobStatus
 
@@ -94,3 +96,27 @@ def test_requeue_all_does_not_act_on_get(app, admin):
 def test_the_dashboard_uses_the_apps_redis(app):
     assert app.redis_conn is app.extensions["redis"]
     assert app.config["RQ_DASHBOARD_REDIS_URL"] == (app.config["REDIS_URL"],)
+
+
+def test_the_dashboard_links_back_to_the_site_with_its_favicon(app, admin):
+    page = admin.get("/rq/").get_data(as_text=True)
+    navbar = page[page.index('id="navbar-dashboard"') :]
+    assert navbar.index('href="/videos"') < navbar.index("RQ-dashboard"), "the way back opens its bar"
+    assert '<link rel="icon" href="/static/favicon.svg"' in page and "favicon.ico" not in page
+    assert '<link rel="stylesheet" href="/static/dashboard.css">' in page
+    assert 'aria-label="Redis instance"' in page
+    assert all(os.path.isfile(os.path.join(app.static_folder, name)) for name in ("favicon.svg", "dashboard.css"))
+
+
+def test_every_conveyor_queue_is_listed_before_it_has_had_a_job(app, admin):
+    assert app.extensions["redis"].smembers("rq:queues") == set()  # nothing enqueued yet
+    listed = admin.get("/rq/0/data/queues.json").json["queues"]
+    assert sorted(queue["name"] for queue in listed) == ["conveyor-default", "conveyor-high", "conveyor-low"]
+
+
+def test_error_pages_under_the_dashboard_are_the_sites_own(admin):
+    response = admin.get("/rq/1/view/queues")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "There is one Redis instance" in page
+    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
+    assert "navbar-dashboard" not in page and '<nav aria-label="Main">' in page
