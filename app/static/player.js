@@ -43,13 +43,14 @@ const ConveyorPlayer = (() => {
     const timeline = ConveyorTimeline.create(media, video);
 
     const controls = element("div", "player-controls");
-    const choice = element("span", "quality-choice");
+    // each choice is a <label> around its <select>: its visible word is its name
+    const choice = element("label", "quality-choice");
     choice.hidden = true;
     const quality = document.createElement("select");
     quality.setAttribute("aria-label", "Quality");
     quality.className = "quality";
     choice.append(element("span", "quality-label", "Quality"), quality);
-    const captionChoice = element("span", "captions-choice");
+    const captionChoice = element("label", "captions-choice");
     captionChoice.hidden = true;
     const captionSelect = document.createElement("select");
     captionSelect.setAttribute("aria-label", "Captions");

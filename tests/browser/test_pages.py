@@ -33,7 +33,10 @@ def test_upload_watch_the_progress_live_and_play(stack, visitor, clips, stack_re
     seen = page.evaluate("window.__progress")
     assert any(0 < value < 1 for value in seen), f"the bar never showed progress: {seen}"
     assert seen == sorted(seen) and seen[-1] == 1.0, f"the bar went back: {seen}"
-    assert page.locator('[data-role="download-list"] a').all_text_contents() == ["144p (256×144)", "240p (426×240)"]
+    rows = page.locator('[data-role="download-list"] li')
+    assert rows.locator(".download-name").all_text_contents() == ["144p", "240p"]
+    resolutions = [meta.split(" · ")[0] for meta in rows.locator(".download-meta").all_text_contents()]
+    assert resolutions == ["256×144", "426×240"]
 
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
     page.wait_for_function("() => document.querySelector('video').currentTime >= 1", timeout=30_000)
@@ -111,13 +114,18 @@ def test_cancel_then_delete_from_the_video_page(stack, visitor, clips):
     alice = visitor("alice")
     video_id = alice.upload(clips("b320x180", seconds=1, width=320, height=180), title="Changed my mind")
     page = alice.page
-    page.click('button[data-action="cancel"]')
+    cancel = page.locator('button[data-action="cancel"]')
+    cancel.click()
+    assert cancel.text_content() == "Really cancel?"  # a second click, not a dialog, confirms
+    page.wait_for_timeout(500)  # a second click sooner would be a double click
+    cancel.click()
     page.wait_for_selector('[data-role="state"]:text-is("cancelled")')
     assert page.locator('button[data-action="cancel"]').is_hidden()
 
     delete = page.locator('button[data-action="delete"]')
     delete.click()
     assert delete.text_content() == "Delete for good?"  # a second click, not a dialog, confirms
+    page.wait_for_timeout(500)
     delete.click()
     page.wait_for_url("**/videos")
     assert page.locator(f'li[data-video-id="{video_id}"]').count() == 0

@@ -127,7 +127,7 @@ def test_the_stream_plays_while_processing_then_ready_with_a_hostile_title(stack
 
     # at ready: the downloads and the previews join the same player, which is not made again
     page.wait_for_selector('[data-role="state"]:text-is("ready")', timeout=180_000)
-    page.wait_for_selector('[data-role="downloads"]:not([hidden])')
+    page.wait_for_selector('[data-role="download-list"] li')
     assert page.locator(".player video").count() == 1
     assert page.evaluate("document.querySelector('.player video').__first") is True, "the player was rebuilt"
     played = page.evaluate("document.querySelector('.player video').currentTime")
