@@ -100,7 +100,7 @@ def _work(video: Video, item, work) -> dict | Retry:
             _stopped(video_id)
             return {"video": video_id, "state": State.CANCELLED.value}
         db.session.rollback()
-        videos.move(video, State.FAILED, error=str(exc))
+        videos.move(video, State.FAILED, error=str(exc))  # not retryable: it would fail the same way again
         _no_retry()
         raise
     except Cancelled:
@@ -130,7 +130,8 @@ def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
         if item is not None:  # tried at least as often as the retry policy says, even if it never got far
             what = f"The conversion ({plan.part_name(item)})"
             attempts = max(item.attempts, current_app.config["JOB_RETRIES"] + 1)
-    videos.move(video, State.FAILED, error=f"{what} failed after {attempts} attempts: {exc_value}")
+    # not the file's fault (a worker lost, a timeout, storage away): its owner may convert it again
+    videos.move(video, State.FAILED, error=f"{what} failed after {attempts} attempts: {exc_value}", retryable=True)
 
 
 def _stop_check(video_id: str):

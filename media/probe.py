@@ -81,6 +81,8 @@ class MediaInfo:
     # (media/command.py), not only the first ones the probe saw; 0: no limit
     max_pixels: int = 0
     max_side: int = 0
+    video_codec: str = ""  # ffprobe's codec names (`h264`, `aac`); audio: "" when there is none
+    audio_codec: str = ""
 
 
 def probe(path: Path, limits_: Limits) -> MediaInfo:
@@ -168,6 +170,8 @@ def _interpret(report: dict) -> MediaInfo:
         colour=_colour(video),
         audio_channels=int(_float((audio or {}).get("channels"))),
         subtitles=tuple(_subtitle(s) for s in streams if s.get("codec_type") == "subtitle"),
+        video_codec=str(video.get("codec_name") or "unknown"),
+        audio_codec=str((audio or {}).get("codec_name") or ("unknown" if audio else "")),
     )
 
 

@@ -98,6 +98,9 @@ SCHEMAS = {
             "normalize_loudness",
             "notes",
             "captions",
+            "size",
+            "codecs",
+            "can_retry",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -114,6 +117,16 @@ SCHEMAS = {
             "duration": {"type": ["number", "null"]},
             "width": {"type": ["integer", "null"]},
             "height": {"type": ["integer", "null"]},
+            "size": {"type": "integer", "minimum": 0, "description": "The upload's size in bytes"},
+            "codecs": {
+                "oneOf": [{"type": "null"}, _ref("Codecs")],
+                "description": "The upload's codecs, once the worker probed it; null before",
+            },
+            "can_retry": {
+                "type": "boolean",
+                "description": "Failed, and not because of the file (its attempts ran out: a worker lost, a "
+                "timeout, storage away): POST /api/videos/{video_id}/retry converts it again",
+            },
             "playable": {
                 "type": "boolean",
                 "description": "The stream can be watched: true while processing once every rung has segments",
@@ -142,6 +155,14 @@ SCHEMAS = {
             "result_uri": {"type": ["string", "null"], "description": "Storage URI of the largest rendition (ready)"},
             "error": {"type": "string", "description": "Why it failed or was rejected"},
             "deliveries": {"type": "array", "items": _ref("Delivery")},
+        },
+    },
+    "Codecs": {
+        "type": "object",
+        "required": ["video", "audio"],
+        "properties": {
+            "video": {"type": "string", "description": "As ffprobe names it", "examples": ["h264", "hevc"]},
+            "audio": {"type": ["string", "null"], "description": "null: the upload has no sound", "examples": ["aac"]},
         },
     },
     "Caption": {
@@ -340,6 +361,22 @@ PATHS = {
             "responses": {
                 "202": _json("Video", "Cancelled"),
                 "409": _json("Error", "Already final"),
+                **NOT_FOUND,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/videos/{video_id}/retry": {
+        "parameters": [VIDEO_ID],
+        "post": {
+            "summary": "Convert a failed video again",
+            "description": "Only when `can_retry`: it failed after its attempts ran out (a worker lost, a "
+            "timeout, storage away). A failure of the file itself (damaged, over a limit on work) would fail "
+            "the same way: a 409 that says why. Queued afresh, held like an upload while you have "
+            "`MAX_ACTIVE_CONVERSIONS` under way.",
+            "responses": {
+                "202": _json("Video", "Queued again"),
+                "409": _json("Error", "Not failed, or failed because of the file: the message says why"),
                 **NOT_FOUND,
                 **ERRORS,
             },

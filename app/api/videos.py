@@ -168,6 +168,18 @@ def cancel(video_id: str):
     return jsonify(video_json(video)), 202
 
 
+@blueprint.post("/videos/<video_id>/retry")
+@token_required
+def retry(video_id: str):
+    """Convert a failed video again, when its failure was not the file's (`can_retry`)."""
+    video = own_video(video_id)
+    try:
+        videos.retry(video)
+    except videos.NotRetryable as exc:
+        raise ApiError(409, str(exc)) from None
+    return jsonify(video_json(video)), 202
+
+
 @blueprint.delete("/videos/<video_id>")
 @token_required
 def delete(video_id: str):

@@ -38,6 +38,7 @@ def convert_whole(video: Video, item: WorkItem, progress, check: Callable[[], No
             info = probe.probe(source, settings.limits)
             hours = quotas.check(video, info)  # before anything is decoded, or its size stored (the day's sum)
             video.duration, video.width, video.height = info.duration, info.width, info.height
+            video.video_codec, video.audio_codec = info.video_codec[:32], info.audio_codec[:32] or None
             db.session.commit()
             progress.update(PROBED, force=True)
             if chunking.wanted(info):

@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -93,6 +93,15 @@ class Video(db.Model):
     # what of the upload was left out, for its owner: ["a PGS subtitle track (bitmap) ..."]; JSON, or None
     notes: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))  # the upload's, unique per user
+    # failed, and not for the file's sake (its attempts ran out: a worker lost, a timeout, storage
+    # down): its owner may convert it again. Bad media or a work budget would fail the same way again
+    retryable: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # when a final video was queued again (retried, released): its turn among its owner's queued
+    # videos counts from then, not from its upload (app/domain/quotas.py)
+    requeued_at: Mapped[datetime | None]
+    # the source's codecs as ffprobe names them (`h264`, `aac`), once probed; no audio: audio_codec None
+    video_codec: Mapped[str | None] = mapped_column(String(32))
+    audio_codec: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
@@ -129,6 +138,11 @@ class Video(db.Model):
     @property
     def largest_rendition(self) -> Rendition | None:
         return self.renditions[-1] if self.renditions else None
+
+    @classmethod
+    def queued_since(cls):
+        """When it joined its owner's line: its upload, or when it was queued again."""
+        return func.coalesce(cls.requeued_at, cls.created_at)
 
 
 

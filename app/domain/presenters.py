@@ -32,6 +32,8 @@ def video_json(video: Video, live: float | None = None) -> dict:
         "duration": video.duration,
         "width": video.width,
         "height": video.height,
+        "size": video.size,
+        "codecs": {"video": video.video_codec, "audio": video.audio_codec} if video.video_codec else None,
         "playable": False,
         "playback_url": None,
         "renditions": [],
@@ -57,6 +59,7 @@ def video_json(video: Video, live: float | None = None) -> dict:
         body["result_uri"] = get_storage().uri(largest.key) if largest else None
     if state in (State.FAILED, State.REJECTED):
         body["error"] = video.error or "The conversion failed."
+    body["can_retry"] = state is State.FAILED and video.retryable  # POST /api/videos/<id>/retry
     body["deliveries"] = [delivery_json(d) for d in video.deliveries]
     return body
 

@@ -11,8 +11,9 @@ frame rate, so the day's sum counts earlier videos at 30 fps.
 Admission: only a user's first `MAX_ACTIVE_CONVERSIONS` unfinished videos (the processing ones, then
 the oldest queued) are in RQ's queues; the others are held: stored and `queued` in the database, with
 no job. Each video that ends admits the next. Held is not a column: it is computed from the states and
-upload times, the same way by the web, the workers and recovery, so it survives restarts and the loss
-of Redis (app/domain/recovery.py queues again only what is admitted).
+the times videos joined the line (their upload, or when they were converted again), the same way by
+the web, the workers and recovery, so it survives restarts and the loss of Redis
+(app/domain/recovery.py queues again only what is admitted).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def admitted(limit: int):
     queued, up to `limit` each."""
     rank = func.row_number().over(
         partition_by=Video.user_id,
-        order_by=(case((Video.state == State.PROCESSING.value, 0), else_=1), Video.created_at, Video.id),
+        order_by=(case((Video.state == State.PROCESSING.value, 0), else_=1), Video.queued_since(), Video.id),
     )
     ranked = db.select(Video.id, Video.state, rank.label("rank")).where(Video.state.in_(UNFINISHED)).subquery()
     return db.select(ranked.c.id).where((ranked.c.rank <= limit) | (ranked.c.state == State.PROCESSING.value))
@@ -146,7 +147,7 @@ def admit(user_id: int) -> list[Video]:
         if limit:
             query = query.where(Video.id.in_(admitted(limit)))
         started = []
-        for video in db.session.scalars(query.order_by(Video.created_at, Video.id)).all():
+        for video in db.session.scalars(query.order_by(Video.queued_since(), Video.id)).all():
             if plan.is_chunked(video) or not dispatch.missing_items(video, connection):
                 continue  # its job waits in a queue (or recovery sees to a long video's parts)
             dispatch.enqueue(video)

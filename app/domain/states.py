@@ -1,4 +1,5 @@
-"""The video lifecycle, declared once: queued -> processing -> ready | failed | rejected; cancelled.
+"""The video lifecycle, declared once: queued -> processing -> ready | failed | rejected; cancelled;
+failed -> queued (converted again) and rejected -> queued (released after review).
 
 `app.domain.videos.move` is the only writer of a video's state, and it allows only these moves.
 """
@@ -31,7 +32,9 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.PROCESSING: frozenset(
         {State.QUEUED, State.PROCESSING, State.READY, State.FAILED, State.REJECTED, State.CANCELLED}
     ),
-    State.FAILED: frozenset({State.PROCESSING}),  # an operator retried its failed job from /rq
+    # processing: an operator retried its failed job from /rq; queued: the uploader converts it again
+    # (only when the failure was not the file's: app/domain/videos.py `retry`)
+    State.FAILED: frozenset({State.PROCESSING, State.QUEUED}),
     State.REJECTED: frozenset({State.QUEUED}),  # an admin released it after review
     State.READY: frozenset(),
     State.CANCELLED: frozenset(),

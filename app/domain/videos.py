@@ -35,13 +35,14 @@ class NotAllowed(Exception):
     """The lifecycle has no such move (a ready video can't be queued again)."""
 
 
-def move(video: Video, target: State, *, error: str | None = None) -> bool:
-    """Move the video to `target`; False (and nothing written) when its state changed meanwhile."""
+def move(video: Video, target: State, *, error: str | None = None, retryable: bool = False) -> bool:
+    """Move the video to `target`; False (and nothing written) when its state changed meanwhile.
+    `retryable`: it failed, and not for the file's sake: its owner may convert it again."""
     source = State(video.state)
     if not allowed(source, target):
         raise NotAllowed(f"a {source.value} video can't become {target.value}")
     now = utcnow()
-    values = _fields(target, error, now)
+    values = _fields(target, error, now, retryable=retryable, afresh=source.is_final)
     changed = db.session.execute(
         db.update(Video).where(Video.id == video.id, Video.state == source.value).values(**values)
     ).rowcount
@@ -74,12 +75,14 @@ def _stop_parts(video: Video) -> None:
         log.warning("video %s: its waiting parts not cancelled: redis unavailable", video.id)
 
 
-def _fields(target: State, error: str | None, now: datetime) -> dict:
-    values: dict = {"state": target.value, "updated_at": now}
+def _fields(target: State, error: str | None, now: datetime, *, retryable: bool = False, afresh: bool = False) -> dict:
+    values: dict = {"state": target.value, "updated_at": now, "retryable": retryable and target is State.FAILED}
     if target is State.PROCESSING:
         values.update(attempts=Video.attempts + 1, started_at=now, finished_at=None, error=None)
     elif target is State.QUEUED:
         values.update(finished_at=None, error=None)  # status stays where it was: it only grows
+        if afresh:  # a final video converted again: a new conversion, whose fraction and attempts start over,
+            values.update(status=0.0, attempts=0, requeued_at=now)  # at the end of its owner's line
     else:
         values.update(finished_at=now, error=error)
         if target in WITHDRAWN:
@@ -132,12 +135,55 @@ def requeue(video: Video) -> bool:
     return video.state == State.PROCESSING.value and move(video, State.QUEUED)
 
 
-def convert_again(video: Video) -> None:
-    """A rejected video an admin released: queued and converted afresh."""
-    if move(video, State.QUEUED):
-        plan.make_plan(video)
-        db.session.commit()
-        start(video)
+def convert_again(video: Video) -> bool:
+    """A rejected video an admin released, or a failed one its owner retries: queued and converted
+    afresh (held, as an upload is, while its owner has MAX_ACTIVE_CONVERSIONS under way). False when
+    its state changed meanwhile."""
+    if not move(video, State.QUEUED):
+        return False
+    _forget_jobs(video)
+    plan.make_plan(video)
+    db.session.commit()
+    start(video)
+    return True
+
+
+class NotRetryable(Exception):
+    """The video can't be converted again: the message says why, and what to do instead."""
+
+
+# why a video that did not fail can't be converted again, by its state
+NOT_FAILED = {
+    State.QUEUED: "The video is already waiting to be converted.",
+    State.PROCESSING: "The video is being converted right now.",
+    State.READY: "The video is ready; there is nothing to convert again.",
+    State.REJECTED: "The content check refused this video; an admin reviews it.",
+    State.CANCELLED: "The video was cancelled; upload it again to convert it.",
+}
+
+
+def retry(video: Video) -> None:
+    """The owner converts a failed video again, when what failed was not the file (its attempts ran out:
+    a worker lost, a timeout, storage away). Raises NotRetryable with the reason otherwise."""
+    state = State(video.state)
+    if state is not State.FAILED:
+        raise NotRetryable(NOT_FAILED[state])
+    if not video.retryable:
+        raise NotRetryable(
+            f"Converting it again would fail the same way: what failed is the file itself. {video.error or ''}".strip()
+        )
+    if not convert_again(video):
+        raise NotRetryable(NOT_FAILED.get(State(video.state), "The video changed meanwhile; look at it again."))
+
+
+def _forget_jobs(video: Video) -> None:
+    """RQ's record of the last conversion (its failed jobs, a cancel flag, a long video's group) goes:
+    the new jobs take the same ids, and /rq lists no failure that is being redone."""
+    try:
+        dispatch.stop_waiting(video, forget=True)
+        queueing.get_redis().delete(dispatch.cancel_key(video.id))
+    except RedisError:
+        log.warning("video %s: its earlier jobs not forgotten: redis unavailable", video.id)
 
 
 def cancel(video: Video) -> bool:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain import conversion, quotas
 from app.domain.models import User, Video
+from app.domain.plan import job_id
 from app.extensions import db
+from tests.unit.conftest import upload
 from tests.unit.test_events import change, open_stream
 
 
@@ -88,3 +91,116 @@ def test_a_page_watching_the_video_sees_the_new_title(app, client, auth, video_i
     assert rename(client, auth, video_id, {"title": "Renamed"}).status_code == 200
     seen = stream.next_video()
     assert seen["title"] == "Renamed" and seen["state"] == "processing"
+
+
+def retry(client, auth, video_id):
+    return client.post(f"/api/videos/{video_id}/retry", headers=auth)
+
+
+def storage_away(*args, **kwargs):
+    raise OSError("storage unreachable")
+
+
+@pytest.fixture
+def clip(clips):
+    return clips("c320x240", width=320, height=240, seconds=1)
+
+
+def failed_for_its_moment(app, client, auth, run_jobs, clip, monkeypatch) -> str:
+    """An upload whose every attempt met storage away: failed, and not for the file's sake."""
+    app.config["JOB_RETRIES"] = 0
+    video_id = upload(client, auth, clip).json["id"]
+    with monkeypatch.context() as patched:
+        patched.setattr(conversion, "convert_whole", storage_away)
+        run_jobs()
+    return video_id
+
+
+def test_a_failure_of_the_moment_can_be_converted_again_to_ready(app, client, auth, run_jobs, clip, monkeypatch):
+    video_id = failed_for_its_moment(app, client, auth, run_jobs, clip, monkeypatch)
+    failed = client.get(f"/api/videos/{video_id}", headers=auth).json
+    assert failed["state"] == "failed" and "storage unreachable" in failed["error"] and failed["can_retry"] is True
+    assert app.extensions["queues"]["default"].failed_job_registry.get_job_ids() == [job_id(video_id)]
+
+    response = retry(client, auth, video_id)
+    assert response.status_code == 202
+    body = response.json
+    assert (body["state"], body["status"], body["can_retry"]) == ("queued", 0.0, False) and "error" not in body
+    assert app.extensions["queues"]["default"].failed_job_registry.get_job_ids() == []  # /rq lists no old failure
+    run_jobs()
+    ready = client.get(f"/api/videos/{video_id}", headers=auth).json
+    assert ready["state"] == "ready" and ready["status"] == 1.0 and ready["renditions"]
+    assert db.session.get(Video, video_id).attempts == 1  # this conversion's attempts, counted afresh
+
+
+def test_a_retried_video_waits_its_turn_behind_the_owners_conversions(app, client, auth, run_jobs, clip, monkeypatch):
+    video_id = failed_for_its_moment(app, client, auth, run_jobs, clip, monkeypatch)
+    app.config["MAX_ACTIVE_CONVERSIONS"] = 1
+    other = upload(client, auth, clip).json["id"]  # uploaded meanwhile: in RQ's queue
+    assert retry(client, auth, video_id).json["state"] == "queued"
+    assert quotas.held_count(db.session.get(Video, video_id).user_id, 1) == 1
+    assert app.extensions["queues"]["default"].get_job_ids() == [job_id(other)]  # its turn is after the other's
+    run_jobs()  # the other one ends; this one is admitted, then converted
+    assert client.get(f"/api/videos/{video_id}", headers=auth).json["state"] == "ready"
+
+
+def test_a_file_that_failed_itself_is_a_409_that_says_why(app, client, auth, run_jobs, clip, tmp_path):
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(clip.read_bytes()[: clip.stat().st_size // 3])
+    video_id = upload(client, auth, truncated).json["id"]
+    run_jobs()
+    failed = client.get(f"/api/videos/{video_id}", headers=auth).json
+    assert failed["state"] == "failed" and failed["can_retry"] is False
+    response = retry(client, auth, video_id)
+    assert response.status_code == 409
+    assert "would fail the same way" in response.json["error"] and failed["error"] in response.json["error"]
+    assert client.get(f"/api/videos/{video_id}", headers=auth).json["state"] == "failed"
+
+
+def test_a_video_over_a_limit_on_work_is_not_converted_again(app, client, auth, run_jobs, clip):
+    app.config["MAX_VIDEO_WORK_HOURS"] = 0.000001  # this clip is about 0.00003 hours of 1080p30
+    video_id = upload(client, auth, clip).json["id"]
+    run_jobs()
+    failed = client.get(f"/api/videos/{video_id}", headers=auth).json
+    assert failed["state"] == "failed" and "the limit for one video" in failed["error"]
+    assert failed["can_retry"] is False and retry(client, auth, video_id).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ("queued", "already waiting"),
+        ("processing", "being converted"),
+        ("ready", "nothing to convert again"),
+        ("cancelled", "upload it again"),
+        ("rejected", "an admin reviews it"),
+    ],
+)
+def test_only_a_failed_video_can_be_converted_again(client, auth, token, state, words):
+    video = Video(user_id=User.by_token(token).id, title="Clip", filename="clip.mp4", state=state, retryable=True)
+    db.session.add(video)
+    db.session.commit()
+    response = retry(client, auth, video.id)
+    assert response.status_code == 409 and words in response.json["error"]
+    assert client.get(f"/api/videos/{video.id}", headers=auth).json["can_retry"] is False
+
+
+def test_another_users_failed_video_is_a_404(client, make_user, token):
+    video = Video(user_id=User.by_token(token).id, title="Clip", filename="clip.mp4", state="failed", retryable=True)
+    db.session.add(video)
+    db.session.commit()
+    _, other = make_user("mallory")
+    assert retry(client, {"Authorization": f"Bearer {other}"}, video.id).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Video, video.id).state == "failed"
+
+
+def test_size_at_once_and_codecs_once_probed(client, auth, run_jobs, clips):
+    with_sound = clips("c320x240", width=320, height=240, seconds=1)
+    silent = clips("silent", width=320, height=240, seconds=1, audio=False)
+    first = upload(client, auth, with_sound).json
+    assert first["size"] == with_sound.stat().st_size and first["codecs"] is None  # not probed yet
+    second = upload(client, auth, silent).json["id"]
+    run_jobs()
+    assert client.get(f"/api/videos/{first['id']}", headers=auth).json["codecs"] == {"video": "h264", "audio": "aac"}
+    assert client.get(f"/api/videos/{second}", headers=auth).json["codecs"] == {"video": "h264", "audio": None}

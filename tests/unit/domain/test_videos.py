@@ -47,7 +47,9 @@ def test_no_module_but_the_service_writes_a_videos_state():
 
 def test_final_states_have_no_way_out_but_review_and_retry():
     assert {state for state in FINAL_STATES if TRANSITIONS[state]} == {State.FAILED, State.REJECTED}
-    assert TRANSITIONS[State.FAILED] == {State.PROCESSING} and TRANSITIONS[State.REJECTED] == {State.QUEUED}
+    # failed: an operator's retry from /rq (processing), or its owner's (queued); rejected: released
+    assert TRANSITIONS[State.FAILED] == {State.PROCESSING, State.QUEUED}
+    assert TRANSITIONS[State.REJECTED] == {State.QUEUED}
 
 
 def test_a_move_the_lifecycle_lacks_is_refused_and_changes_nothing(video):
@@ -110,3 +112,16 @@ def test_delete_removes_the_video_its_files_and_its_rows(app, video):
     assert not folder.exists()
     assert db.session.get(Video, video.id) is None
     assert db.session.scalars(db.select(User)).one()  # the owner stays
+
+
+def test_a_video_handed_back_keeps_its_status_and_one_converted_again_starts_over(app, video):
+    videos.move(video, State.PROCESSING)
+    db.session.execute(db.update(Video).where(Video.id == video.id).values(status=0.4))
+    db.session.commit()
+    assert videos.requeue(video) and video.status == 0.4 and video.requeued_at is None  # it only grows
+    videos.move(video, State.PROCESSING)
+    assert videos.move(video, State.FAILED, error="The conversion failed after 3 attempts: timeout", retryable=True)
+    assert video.retryable and video.status == 0.4
+    assert videos.move(video, State.QUEUED)
+    assert (video.state, video.status, video.attempts, video.error, video.retryable) == ("queued", 0.0, 0, None, False)
+    assert video.requeued_at is not None  # its turn among its owner's videos counts from now

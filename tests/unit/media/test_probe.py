@@ -54,10 +54,12 @@ def test_reports_duration_size_rate_and_audio(source):
     assert info.has_audio is True
     assert info.frames == 50
     assert info.stream == 0
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
 
 
 def test_reports_no_audio_for_a_silent_clip(silent_source):
-    assert probe(silent_source, Limits()).has_audio is False
+    info = probe(silent_source, Limits())
+    assert info.has_audio is False and (info.video_codec, info.audio_codec) == ("h264", "")
 
 
 @pytest.mark.parametrize("container", ["matroska", "mpegts", "avi", "flv"])
