@@ -112,3 +112,27 @@ def test_caption_answers_fit_the_document(app, client, auth, run_jobs, clips, sp
     check(spec, "/api/videos/{video_id}", "get", client.get(f"/api/videos/{made}", headers=auth))
     check(spec, "/api/videos/{video_id}/captions/{language}", "delete", client.delete(f"{path}/en", headers=auth))
     check(spec, "/api/videos/{video_id}/captions/{language}", "delete", client.delete(f"{path}/en", headers=auth))
+
+
+def test_search_rename_and_retry_answers_fit_the_document(app, client, auth, run_jobs, clips, spec, monkeypatch):
+    from app.domain import conversion
+
+    def storage_away(*args, **kwargs):
+        raise OSError("storage unreachable")
+
+    app.config["JOB_RETRIES"] = 0
+    made = upload(client, auth, clips("c320x240", width=320, height=240, seconds=1)).json["id"]
+    video = f"/api/videos/{made}"
+    check(spec, "/api/videos/{video_id}", "get", client.get(video, headers=auth))  # codecs null: not probed
+    check(spec, "/api/videos/{video_id}/retry", "post", client.post(f"{video}/retry", headers=auth))  # 409
+    with monkeypatch.context() as patched:
+        patched.setattr(conversion, "convert_whole", storage_away)
+        run_jobs()
+    check(spec, "/api/videos/{video_id}", "get", client.get(video, headers=auth))  # failed, can_retry
+    check(spec, "/api/videos/{video_id}/retry", "post", client.post(f"{video}/retry", headers=auth))  # 202
+    run_jobs()
+    check(spec, "/api/videos", "get", client.get("/api/videos?q=c320&limit=1", headers=auth))  # codecs known
+    check(spec, "/api/videos", "get", client.get("/api/videos?q=" + "x" * 201, headers=auth))  # 400
+    check(spec, "/api/videos/{video_id}", "patch", client.patch(video, headers=auth, json={"title": "New"}))
+    check(spec, "/api/videos/{video_id}", "patch", client.patch(video, headers=auth, json={"state": "ready"}))  # 400
+    check(spec, "/api/videos/{video_id}", "patch", client.patch("/api/videos/nope1234", headers=auth, json={}))  # 404
