@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.browser.conftest import redis_database, running_s3_stack
@@ -52,3 +54,27 @@ def test_the_file_goes_to_the_bucket_not_through_the_web_process(stack, visitor,
     page.wait_for_function("() => document.querySelector('video').currentTime >= 0.5", timeout=30_000)
     assert video_id and alice.errors == []
     assert alice.context.request.get(f"/api/videos/{video_id}").json()["normalize_loudness"] is True
+
+
+def test_several_files_each_go_to_the_bucket_and_each_is_named_once(stack, visitor, clips, bucket_endpoint, tmp_path):
+    clip = clips("b320x180", seconds=1, width=320, height=180)
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    shutil.copy(clip, first)
+    shutil.copy(clip, second)
+    alice = visitor("alice")
+    page = alice.page
+    posts: list[tuple[str, str]] = []
+    page.on(
+        "request", lambda r: posts.append((r.url, r.headers.get("idempotency-key", ""))) if r.method == "POST" else None
+    )
+    page.goto("/upload")
+    page.set_input_files("#file", [str(first), str(second)])
+    page.click("#upload-button")
+    for name in (first.name, second.name):
+        row = page.locator("li.upload-item").filter(has=page.get_by_text(name, exact=True))
+        row.locator('[data-role="state"]:text-is("ready")').wait_for(timeout=120_000)
+
+    assert len([url for url, _ in posts if url.startswith(bucket_endpoint)]) == 2
+    named = [key for url, key in posts if url == f"{stack.url}/api/videos"]
+    assert len(named) == 2 and all(named) and named[0] != named[1], "each file has its own Idempotency-Key"
+    assert page.url.endswith("/upload") and alice.errors == []

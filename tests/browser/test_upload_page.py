@@ -224,3 +224,38 @@ def test_a_file_name_made_of_markup_is_shown_as_text(stack, visitor, clips, size
     assert page.locator('img[src="x"]').count() == 0
     assert_page_ok(page)
     assert alice.dialogs == [] and alice.errors == []
+
+
+def test_by_keyboard_alone_choose_remove_one_and_send_the_other(stack, visitor, clips, tmp_path):
+    clip = clips("b320x180", seconds=1, width=320, height=180)
+    keep, drop = tmp_path / "keep.mp4", tmp_path / "drop.mp4"
+    shutil.copy(clip, keep)
+    shutil.copy(clip, drop)
+    alice = open_upload_page(visitor, "desktop")
+    page = alice.page
+
+    def tab_to(selector: str) -> None:
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    assert chooser.value.is_multiple()
+    chooser.value.set_files([str(keep), str(drop)])
+    tab_to(f'[aria-label="Remove {drop.name}"]')
+    page.keyboard.press("Enter")
+    assert page.locator("li.upload-item .item-name").all_text_contents() == [keep.name]
+    assert page.evaluate("document.activeElement.id") == "upload-button", "the focus is not lost with the row"
+    page.keyboard.press("Shift+Tab")  # back to the checkbox, then to the file's title
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type("Typed, not clicked")
+    tab_to("#upload-button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/videos/*")  # one file: its page opens, as it always has
+    video_id = page.url.rsplit("/", 1)[-1]
+    assert alice.context.request.get(f"/api/videos/{video_id}").json()["title"] == "Typed, not clicked"
+    assert alice.errors == []
