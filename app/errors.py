@@ -96,7 +96,8 @@ def explained(status: int) -> Explained:
 
 def error_response(status: int, message: str | None, *, retry_after: int | None = None, headers=None):
     """The error as JSON or as our page. `message` None: nothing more to say than the page's own text
-    (the JSON then says the page's heading). `retry_after`: seconds, sent as Retry-After and said."""
+    (the JSON then says the page's heading). `retry_after`: seconds, sent as Retry-After, and the page
+    says how long to wait instead of its next step."""
     if wants_json():
         response = jsonify(error=message or explained(status).heading)
     else:
@@ -130,9 +131,10 @@ def _in_words(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = round(seconds / 60)
-    if minutes < 90:
+    if minutes < 60:
         return f"{minutes} minutes"
-    return f"{round(minutes / 60)} hours"
+    hours = round(minutes / 60)
+    return "an hour" if hours == 1 else f"{hours} hours"
 
 
 def _stock(exc: HTTPException) -> bool:
