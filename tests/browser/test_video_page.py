@@ -197,6 +197,13 @@ def test_rename_saves_on_enter_cancels_on_escape_and_keeps_markup_as_text(stack,
     page.get_by_role("button", name="Cancel", exact=True).click()
     assert title.inner_text() == "Second name"
 
+    # the longest title, one unbroken word, wraps: nothing scrolls sideways
+    page.get_by_role("button", name="Rename").click()
+    field.fill("W" * 200)
+    field.press("Enter")
+    title.filter(has_text="W" * 200).wait_for()
+    assert_page_ok(page)
+
     # markup stays text, here, after a reload and on My videos
     page.get_by_role("button", name="Rename").click()
     field.fill(XSS)
