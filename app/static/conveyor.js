@@ -57,7 +57,7 @@ const Conveyor = (() => {
       value /= 1024;
       unit += 1;
     }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+    return unit === 0 ? `${value} ${value === 1 ? "byte" : "bytes"}` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
   }
 
   // "2026-12-01T10:00:00Z" -> "3 min ago", "yesterday", or the date, in the reader's own language
