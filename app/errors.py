@@ -122,9 +122,15 @@ def _page(status: int, message: str | None, retry_after: int | None) -> str:
         message=message,
         next_step=page.next_step,
         wait=_in_words(retry_after) if retry_after else None,
-        again=request.full_path.rstrip("?") if page.again and request.method == "GET" else None,
+        again=_same_address() if page.again and request.method == "GET" else None,
         path=request.path if status == 404 else None,
     )  # url_for, request, get_flashed_messages: globals of the environment
+
+
+def _same_address() -> str:
+    """This request's path and query, for "Try again"; never `//host` or `/\\host`, which browsers
+    read as another site."""
+    return "/" + request.full_path.rstrip("?").lstrip("/\\")
 
 
 def _in_words(seconds: int) -> str:

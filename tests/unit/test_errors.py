@@ -193,3 +193,10 @@ def test_the_database_down_is_a_503_page_for_a_logged_in_visitor(tmp_path):
     assert api.status_code == 503 and api.json == {
         "error": "The database is unavailable right now; try again in a minute."
     }
+
+
+def test_try_again_never_leads_to_another_site(raising, client):
+    app = raising
+    app.add_url_rule("/<path:anything>/boom", "deep_boom", lambda anything: 1 / 0)
+    page = assert_error_page(client.get("/%5Cevil.example/boom?x=1"), 500)
+    assert 'href="/evil.example/boom?x=1">Try again</a>' in page
