@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, redirect, request, session
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.domain import sessions
@@ -103,8 +102,10 @@ def security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.blueprint == "pages" and current_user.is_authenticated:
-            response.headers["Cache-Control"] = "no-store"  # no one's videos from the back button after logout
+        # no one's videos from the back button after logout. The session's word, not current_user:
+        # this runs after an error page too, and must not ask the database that just failed
+        if request.blueprint == "pages" and session.get("_user_id"):
+            response.headers["Cache-Control"] = "no-store"
     return response
 
 
