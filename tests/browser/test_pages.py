@@ -84,7 +84,8 @@ def test_a_title_and_filename_made_of_markup_stay_text_everywhere(stack, visitor
     for path in ("/videos", f"/videos/{video_id}"):
         page.goto(path)
         assert page.get_by_text(XSS, exact=True).count() >= 1, path  # the title, as text
-        assert page.get_by_text(f"{XSS}.mp4", exact=True).count() == 1, path  # the file name, as text
+        if path != "/videos":  # My videos' cards show the title, not the file's name
+            assert page.get_by_text(f"{XSS}.mp4", exact=True).count() == 1, path  # the file name, as text
         assert page.locator('img[src="x"]').count() == 0, path
 
     root = visitor("root")
