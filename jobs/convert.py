@@ -121,15 +121,17 @@ def conversion_failed(job, connection, exc_type, exc_value, traceback) -> None:
     video = db.session.get(Video, job.args[0])
     if video is None or State(video.state).is_final:
         return
-    what, attempts = "The conversion", video.attempts
+    # tried at least as often as the retry policy says, even if an attempt never got as far as counting
+    tried = current_app.config["JOB_RETRIES"] + 1
+    what, attempts = "The conversion", max(video.attempts, tried)
     if len(job.args) > 1:  # a part of a long video: the others are stopped by the move
         kind = next((k for k, function in plan.JOBS.items() if function == job.func_name), plan.CHUNK)
         item = plan.item_of(video, kind, job.args[1])
         if item is not None and item.finished_at is not None:
             return  # its work was done and recorded; what failed was the job's end (its worker died)
-        if item is not None:  # tried at least as often as the retry policy says, even if it never got far
+        if item is not None:
             what = f"The conversion ({plan.part_name(item)})"
-            attempts = max(item.attempts, current_app.config["JOB_RETRIES"] + 1)
+            attempts = max(item.attempts, tried)
     # not the file's fault (a worker lost, a timeout, storage away): its owner may convert it again
     videos.move(video, State.FAILED, error=f"{what} failed after {attempts} attempts: {exc_value}", retryable=True)
 
