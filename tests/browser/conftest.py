@@ -100,7 +100,8 @@ def running_s3_stack(folder: Path, redis_url: str, endpoint: str, bucket: str) -
 def stack(tmp_path_factory, redis_server):
     """Web only at first; tests start the worker when they want conversions to run."""
     url = redis_database(redis_server, 2)
-    stack = Stack(tmp_path_factory.mktemp("browser"), url, free_port(), RENDITIONS="144,240")
+    # a job that breaks is tried again a second later: a failure whose attempts ran out takes seconds
+    stack = Stack(tmp_path_factory.mktemp("browser"), url, free_port(), RENDITIONS="144,240", JOB_RETRY_INTERVALS="1")
     stack.migrate()
     stack.start_web()
     for name in ("alice", "bob"):
