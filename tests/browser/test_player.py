@@ -112,6 +112,7 @@ def test_this_chromium_plays_h264_and_aac_through_media_source(browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_the_stream_plays_while_processing_then_ready_with_a_hostile_title(stack, viewer, tmp_path):
     clip = make_clip(tmp_path / "long.mp4", seconds=24, width=640, height=360)
     page = viewer.page

@@ -22,7 +22,7 @@ from tests.media import flashes_and_beeps, format_of, make_sync_clip, onsets, st
 from tests.stack import FINAL, running_stack
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SECONDS = 36  # three chunks of 12 s
 CHUNKED = {"CHUNK_THRESHOLD_SECONDS": "10", "CHUNK_SECONDS": "12"}

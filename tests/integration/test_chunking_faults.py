@@ -17,7 +17,7 @@ from tests.media import make_sync_clip
 from tests.stack import ROOT, Stack, signal_dyno
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SECONDS = 36  # three chunks of 12 s
 # a killed worker is found dead after 5 heartbeats: 5 s here, not the 25 s of the default

@@ -17,7 +17,7 @@ from tests.integration.test_platform import postgres_database  # noqa: F401  (a 
 from tests.stack import Stack
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture

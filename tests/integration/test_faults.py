@@ -13,7 +13,7 @@ from tests.hlsclient import complete, get
 from tests.stack import ffmpeg_pids, signal_dyno
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SLOW = {"X264_PRESET": "veryslow", "RENDITIONS": "144,240,360"}
 

@@ -70,6 +70,7 @@ def converts(stack: Stack, clip) -> dict:
     return stack.wait_final(alice, stack.upload(alice, clip).json()["id"])
 
 
+@pytest.mark.slow
 def test_tls_redis_with_a_self_signed_certificate(tmp_path, clips):
     server = TlsRedisServer(tmp_path)
     server.start()

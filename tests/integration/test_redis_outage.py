@@ -9,7 +9,7 @@ import pytest
 from tests.integration.test_faults import processing
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 OUTAGE_SECONDS = 20  # over the worker's TTL (17 s at a 1 s heartbeat), its socket timeouts and RQ's 7 s
 

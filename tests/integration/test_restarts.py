@@ -13,7 +13,7 @@ from tests.hlsclient import complete
 from tests.media import streams
 from tests.stack import FINAL, Stack, dyno_processes, ffmpeg_pids, signal_dyno
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # long enough that the restarts meet work in flight however fast the conversions have become
 CLIP_SECONDS = 5

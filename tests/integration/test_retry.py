@@ -10,7 +10,7 @@ from tests.hlsclient import complete
 from tests.media import make_sync_clip
 from tests.stack import ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 FAULTS = {"PYTHONPATH": f"{ROOT / 'tests' / 'faults'}:{ROOT}"}  # tests/faults/sitecustomize.py
 QUEUES = ("conveyor-high", "conveyor-default", "conveyor-low")

@@ -46,6 +46,7 @@ class SavedRedis(RedisServer):
         wait_until(self.client(socket_connect_timeout=0.5).ping, 10, "the saved Redis did not start")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_stack_quietly_and_leaves_no_ghost_worker(tmp_path):
     instance, redis_port, web_port = tmp_path / "instance", free_port(), free_port()
     env = {

@@ -16,7 +16,7 @@ import requests
 from tests.conftest import free_port
 from tests.stack import running_stack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SLOWLORIS = 300  # connections sending one header line every 2 s: ten times the threads
 SLOW_UPLOADS = 48  # more than the threads (32) and the database pool (32, one per thread)

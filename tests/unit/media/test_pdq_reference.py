@@ -22,6 +22,7 @@ from media.runner import RunLimits, run
 from tests.pdq_pictures import Picture, make_pictures, rgb_of
 
 pdqhash = pytest.importorskip("pdqhash")
+pytestmark = pytest.mark.slow  # 52 pictures made and hashed twice: about a minute
 
 ENOUGH = fingerprint.MIN_QUALITY  # the reference's advice: below it a hash is mostly noise
 CLOSE = 2  # bits: the agreement asked for
