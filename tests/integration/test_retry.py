@@ -9,6 +9,7 @@ from rq import Queue
 from tests.hlsclient import complete
 from tests.media import make_sync_clip
 from tests.stack import ROOT
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,7 +34,8 @@ def test_a_video_whose_attempts_all_broke_is_converted_again_to_ready(make_stack
     failed = stack.wait_final(alice, video_id)
     assert failed["state"] == "failed" and "injected fault" in failed["error"], failed  # raised before the job ran
     assert failed["can_retry"] is True
-    assert failed_jobs(own_redis.client()) == [f"convert-{video_id}"]
+    # the video is failed by RQ's failure callback, which runs before RQ files the job as failed
+    wait_until(lambda: failed_jobs(own_redis.client()) == [f"convert-{video_id}"], what="RQ to file the failed job")
 
     stack.stop_worker(broken)
     stack.start_worker()  # the platform's next worker, without the fault
