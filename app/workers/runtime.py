@@ -16,6 +16,7 @@ import redis
 from flask import Flask
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from app.domain import recovery
 from app.extensions import db
@@ -102,6 +103,14 @@ class ConveyorWorker(Worker):
 
     stopping = False
 
+    def _install_signal_handlers(self) -> None:
+        """RQ's handlers go in only once the worker has registered and started its scheduler: a SIGTERM
+        before then reached `_stop_on_signal`'s handler, which only set the flag. Seen here, it stops
+        the worker before it takes a job; unseen, the worker would run on as if never signalled."""
+        super()._install_signal_handlers()
+        if shutdown.requested():
+            self.stopping = self._stop_requested = True
+
     def request_stop(self, signum, frame) -> None:
         self.stopping = True
         if self.horse_pid:  # the platform may signal only us: pass it on to the job
@@ -140,6 +149,8 @@ class ConveyorWorker(Worker):
         super().run_maintenance_tasks()
         try:
             recovery.recover(self.connection, self.queues, 2 * self.heartbeat_seconds)
+        except StopRequested:  # RQ's SIGTERM handler raised it here, mid-pass: the worker is to stop
+            raise
         except Exception:
             log.exception("recovery pass failed")
 
@@ -228,24 +239,30 @@ def supervise(count: int, child_args: list[str]) -> int:
     """
     stopping = False
     children: dict[int, subprocess.Popen] = {}
+    signalled: set[int] = set()
 
-    def stop(signum, frame):
+    def stop(signum=None, frame=None):
+        """Each child once (a second SIGTERM a second later would be RQ's cold shutdown)."""
         nonlocal stopping
         stopping = True
-        for child in children.values():
-            if child.poll() is None:
+        for child in list(children.values()):
+            if child.poll() is None and child.pid not in signalled:
+                signalled.add(child.pid)
                 child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while not stopping:
         for slot in range(count):
+            if stopping:  # no replacement for a child that the platform's SIGTERM just ended
+                break
             child = children.get(slot)
             if child is None or child.poll() is not None:
                 if child is not None:
                     log.warning("worker %s exited with %s; starting another", child.pid, child.returncode)
                 children[slot] = subprocess.Popen([sys.executable, *child_args, "--index", str(slot)])
         time.sleep(1)
+    stop()  # a child started while the signal was being handled has not been told yet
     for child in children.values():
         child.wait()
     return 0

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from rq.exceptions import StopRequested
 
 from app.workers import runtime
 from app.workers.runtime import worker_name
@@ -127,3 +128,48 @@ def test_a_live_worker_beats_within_its_alive_window_busy_or_idle(heartbeat):
 
 def test_the_default_heartbeat_keeps_rqs_usual_timings():
     assert runtime.timings(5) == {"worker_ttl": 25, "job_monitoring_interval": 5, "maintenance_interval": 10}
+
+
+@pytest.fixture
+def signal_handlers():
+    """RQ's worker installs its own SIGINT and SIGTERM handlers in this process: put pytest's back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_worker_told_to_stop_while_it_started_takes_no_job(app, monkeypatch, signal_handlers):
+    """SIGTERM before RQ's handlers are in (while the worker registers and starts its scheduler) reaches
+    only the flag: the worker sees it once they are, and stops before its first job instead of running on."""
+    connection = app.extensions["redis"]
+    queue = app.extensions["queues"]["default"]
+    job = queue.enqueue("os.getcwd")
+    monkeypatch.setattr(runtime.shutdown, "_requested", True)
+    worker = runtime.ConveyorWorker([queue], connection=connection)
+    assert worker.work(burst=True) is False
+    assert worker.stopping
+    assert queue.job_ids == [job.id] and job.get_status() == "queued"  # for the next worker
+
+
+def test_a_worker_not_told_to_stop_takes_the_job(app, signal_handlers):
+    queue = app.extensions["queues"]["default"]
+    queue.enqueue("os.getcwd")
+    worker = runtime.ConveyorWorker([queue], connection=app.extensions["redis"])
+    assert worker.work(burst=True) is True
+    assert queue.job_ids == []  # taken (and run, in a forked work horse)
+
+
+def test_a_stop_during_the_recovery_pass_stops_the_worker(app, monkeypatch, signal_handlers):
+    """RQ's SIGTERM handler raises StopRequested in whatever runs: in the recovery pass, it is not one
+    of the pass's failures (logged and carried on from), and the worker stops before its next job."""
+    queue = app.extensions["queues"]["default"]
+    job = queue.enqueue("os.getcwd")
+
+    def signalled(*args) -> None:
+        raise StopRequested
+
+    monkeypatch.setattr(runtime.recovery, "recover", signalled)
+    worker = runtime.ConveyorWorker([queue], connection=app.extensions["redis"])
+    assert worker.work(burst=True) is False
+    assert queue.job_ids == [job.id]
