@@ -17,6 +17,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = {"ready", "failed", "rejected", "cancelled"}
+MARK = "CONVEYOR_TEST_STACK"
 
 
 class Stack:
@@ -42,6 +43,7 @@ class Stack:
             "RENDITIONS": "144,240,360",
             "JOB_RETRIES": "2",
             "UPLOAD_RATE_LIMIT": "100000/hour",  # tests and benchmarks upload a lot; the limit has tests of its own
+            MARK: str(workdir),  # every process of this stack carries it: `stop` finds any that outlive it
             **settings,
         }
         self.web: subprocess.Popen | None = None
@@ -129,20 +131,34 @@ class Stack:
         return process
 
     def stop_worker(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        """`sig` to the worker's process group, then a wait for every process of its session, not only
+        the leader (a Procfile line runs under a shell that dies at once); SIGKILL after `timeout`."""
         if process.poll() is None:
             os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        deadline = time.monotonic() + timeout
+        while dyno_processes(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signal_dyno(process.pid, signal.SIGKILL)
+        process.wait()
 
     def stop(self) -> None:
+        """Stop the web and every worker; fails when a process of the stack outlives them (it is killed):
+        a ghost worker on the tests' shared Redis would take the next stack's jobs."""
         for process in self.workers:
             self.stop_worker(process, signal.SIGTERM, timeout=10)
         if self.web and self.web.poll() is None:
             os.killpg(self.web.pid, signal.SIGTERM)
             self.web.wait(timeout=30)
+        deadline = time.monotonic() + 10  # a work horse or an ffmpeg may take a moment to see its parent go
+        while (ghosts := marked_processes(str(self.workdir))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if ghosts:
+            for pid in ghosts:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            raise AssertionError(f"processes outlived their stack's stop (killed now): {ghosts}")
 
     def upload(self, session: requests.Session, path: Path, **fields: str) -> requests.Response:
         with path.open("rb") as handle:
@@ -213,6 +229,25 @@ def dyno_processes(leader_pid: int) -> list[int]:
             continue
         if int(fields[3]) == leader_pid and fields[0] != "Z":  # field 6 of stat: session id
             found.append(int(entry.name))
+    return found
+
+
+def marked_processes(workdir: str) -> dict[int, str]:
+    """Live processes started for the stack in `workdir` (its MARK in their environment): pid -> command."""
+    found = {}
+    marker = f"{MARK}={workdir}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue
+        if stat[0] != "Z":
+            found[int(entry.name)] = command
     return found
 
 

@@ -9,8 +9,18 @@ from tests.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of each module's own, in place of the session's: a process one module left running
+    (a worker its stack failed to stop) cannot take the jobs of the next."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    """Web plus one worker, on a Redis emptied for this module."""
+    """Web plus one worker, on the module's Redis."""
     with running_stack(tmp_path_factory.mktemp("stack"), redis_server, free_port()) as stack:
         yield stack
 

@@ -178,7 +178,7 @@ def test_worker_processes_option_replaces_dead_workers(tmp_path, redis_server):
             assert time.monotonic() < deadline, "the dead worker was not replaced"
             time.sleep(0.2)
     finally:
-        stack.stop_worker(dyno)
+        stack.stop()  # none of the dyno's processes outlives it
     assert dyno.returncode == 0
 
 
@@ -195,6 +195,7 @@ def test_honcho_scales_workers_from_the_procfile(tmp_path, redis_server):
     finally:
         os.killpg(honcho.pid, signal.SIGTERM)
         honcho.wait(timeout=30)
+        stack.stop()  # none of honcho's processes outlives it
 
 
 def wait_for_workers(connection, count: int, timeout: float = 30) -> None:
