@@ -6,7 +6,8 @@ from flask import jsonify, request
 
 from app.api.blueprint import blueprint
 from app.auth import current_user, token_required
-from app.domain.accounts import check_callback_url, check_email
+from app.domain import callback_urls
+from app.domain.accounts import check_email
 from app.domain.models import User, new_webhook_secret
 from app.errors import ApiError
 from app.extensions import db
@@ -41,7 +42,7 @@ def edit_account():
         raise ApiError(400, f"Only {', '.join(EDITABLE)} can be changed here, not {', '.join(unknown)}.")
     user = current_user()
     if "callback_url" in changes:
-        user.callback_url = check_callback_url(_text(changes["callback_url"], "callback_url"))
+        user.callback_url = callback_urls.check(_text(changes["callback_url"], "callback_url"))
     if "email" in changes:
         user.email = check_email(_text(changes["email"], "email"))
     db.session.commit()

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func
 
 from app.domain import accounts, sessions
+from app.domain.errors import Refused
 from app.domain.models import User, Video
 from app.extensions import db
 
@@ -27,8 +28,11 @@ def create_user(name: str, password: str, email: str | None, admin: bool) -> Non
     if not _USERNAME.match(name):
         raise click.BadParameter("use 1 to 64 letters, digits, '.', '_' or '-'", param_hint="NAME")
     _check_password(password)
-    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        raise click.BadParameter("not an e-mail address", param_hint="--email")
+    try:  # the account page's and the API's rule
+        email = accounts.check_email(email)
+    except Refused as exc:
+        raise click.BadParameter("not an e-mail address (one plain address, no display name)",
+                                 param_hint="--email") from exc
     if db.session.scalar(db.select(User).filter_by(username=name)):
         raise click.ClickException(f"user {name!r} exists already")
     user = User(username=name, email=email, is_admin=admin)

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func
 
-from app.domain import ingest, sessions
+from app.domain import sessions
 from app.domain.errors import Refused
 from app.domain.models import User, hash_token
 from app.extensions import db
-from app.platform import safe_http
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256  # the login form takes no more: a longer password could never log in
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")  # one plain address
 MAX_EMAIL = 254
-LOOPBACK = ipaddress.IPv4Address("127.0.0.1")  # what a localhost name resolves to (RFC 6761)
-NOT_CALLED = "Conveyor calls public addresses only (no loopback, private or link-local ones)."
 
 
 class AccountError(Exception):
@@ -71,38 +64,6 @@ def check_email(value: str | None) -> str | None:
     if len(value) > MAX_EMAIL or not EMAIL.match(value):
         raise Refused(400, "`email` is not an e-mail address.")
     return value
-
-
-def check_callback_url(value: str | None) -> str | None:
-    """The account's default callback URL: an upload's rules, and no host that is plainly not public.
-
-    Only what the URL itself says is judged here (an address, or a localhost name): the name of a
-    host is resolved at each delivery, where safe_http refuses whatever private address it has then.
-    """
-    value = ingest.check_callback_url(value)
-    if value is None:
-        return None
-    host = (urlsplit(value).hostname or "").rstrip(".").lower()
-    address = LOOPBACK if host == "localhost" or host.endswith(".localhost") else _literal_address(host)
-    if address is None or not safe_http.forbidden(address):
-        return value
-    if any(address in network for network in current_app.config["CALLBACK_ALLOWED_NETWORKS"]):
-        return value  # an operator's own network (CALLBACK_ALLOWED_NETWORKS), e.g. for local tests
-    raise Refused(400, f"`callback_url` points at {host}, which is not a public address: {NOT_CALLED}")
-
-
-def _literal_address(host: str) -> safe_http.IPAddress | None:
-    """The address a host written as one stands for, in any form a resolver takes (`127.1`, `0x7f.1`)."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if not host or not all(ch in "0123456789abcdefx." for ch in host.lower()):
-        return None  # a name: its addresses are checked when a callback is sent
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
 
 
 def set_admin(user: User, admin: bool) -> bool:

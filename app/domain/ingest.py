@@ -12,11 +12,10 @@ import shutil
 import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import IO
-from urllib.parse import urlparse
 
 from sqlalchemy.exc import IntegrityError
 
-from app.domain import plan, videos
+from app.domain import callback_urls, plan, videos
 from app.domain.errors import Refused
 from app.domain.models import User, Video
 from app.extensions import db
@@ -25,7 +24,6 @@ from app.platform.storage import get_storage
 SNIFF_BYTES = 4096
 MAX_TITLE = 200
 MAX_FILENAME = 255
-MAX_URL = 2048
 _UPLOAD_KEY = re.compile(r"^uploads/(\d+)/[A-Za-z0-9_-]{16,64}$")
 NOT_A_VIDEO = (
     "This file is not a video Conveyor accepts. Upload MP4, MOV, 3GP, Matroska, WebM, AVI, MPEG-TS, MPEG-PS, "
@@ -114,7 +112,7 @@ def earlier_upload(user_id: int, key: str) -> Video | None:
 def _new(owner: User, filename: str, title: str | None, callback_url: str | None, key: str | None) -> Video:
     title = clean_text(title, MAX_TITLE, "title") or PurePosixPath(filename).stem[:MAX_TITLE]
     return Video(
-        user_id=owner.id, title=title, filename=filename, callback_url=check_callback_url(callback_url),
+        user_id=owner.id, title=title, filename=filename, callback_url=callback_urls.check(callback_url),
         idempotency_key=key,
     )
 
@@ -212,21 +210,3 @@ def clean_filename(name: str | None) -> str:
     if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS or ch in INVISIBLE for ch in name):
         raise Refused(400, "`filename` contains control characters (or invisible or text-direction marks).")
     return name
-
-
-def check_callback_url(value: str | None) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if len(value) > MAX_URL:
-        raise Refused(400, f"`callback_url` is longer than {MAX_URL} characters.")
-    if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in value):
-        # a header line could be split, or a request line sent that no receiver reads: never called
-        raise Refused(400, "`callback_url` must not contain spaces, line breaks or control characters; "
-                           "percent-encode them (%20).")
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise Refused(400, "`callback_url` must be an http:// or https:// URL.")
-    if parsed.username is not None or parsed.password is not None:
-        raise Refused(400, "`callback_url` must not hold a user name or password; put a token in its path or query.")
-    return value

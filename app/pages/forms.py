@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, PasswordField, StringField, URLField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from app.domain import accounts
+from app.domain import accounts, callback_urls
 from app.domain.accounts import MAX_PASSWORD, MIN_PASSWORD, password_problem
 from app.domain.errors import Refused
 
@@ -51,7 +51,7 @@ class NotificationsForm(FlaskForm):
         self._check(field, accounts.check_email, "`email`", "This")
 
     def validate_callback_url(self, field: Field) -> None:
-        self._check(field, accounts.check_callback_url, "`callback_url`", "The callback URL")
+        self._check(field, callback_urls.check, "`callback_url`", "The callback URL")
 
     def _check(self, field: Field, rule, api_name: str, page_name: str) -> None:
         try:

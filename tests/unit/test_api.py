@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 
 import pytest
 
@@ -94,6 +95,22 @@ def test_callback_url_must_be_http(client, auth, clips):
     clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
     response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": "file:///etc/passwd"})
     assert response.status_code == 400 and "callback_url" in response.json["error"]
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5/hook", "https://[::1]/hook", "http://localhost:8000/x", "http://0x7f.1/"])
+def test_an_uploads_callback_url_at_a_plainly_private_host_is_refused_at_once(client, auth, clips, url):
+    """Never called (deliveries go to public addresses only): said now, not as a `refused` delivery later."""
+    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
+    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": url})
+    assert response.status_code == 400 and "which is not a public address" in response.json["error"]
+    assert client.get("/api/videos", headers=auth).json["videos"] == []
+
+
+def test_an_uploads_callback_url_in_the_operators_allowed_networks_is_taken(app, client, auth, clips):
+    app.config["CALLBACK_ALLOWED_NETWORKS"] = [ipaddress.ip_network("127.0.0.0/8")]  # trying callbacks locally
+    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
+    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": "http://127.0.0.1:9/in"})
+    assert response.status_code == 202
 
 
 @pytest.mark.parametrize("url", ["https://example.com/a b", "https://example.com/a\r\nX-Evil: 1"])

@@ -1,4 +1,4 @@
-"""`flask --app app users password|token|list|admin`, and what `make run` prints once the admin's
+"""`flask --app app users create|password|token|list|admin`, and what `make run` prints once the admin's
 credentials were changed."""
 
 from __future__ import annotations
@@ -205,3 +205,16 @@ def test_convert_asks_for_even_loudness_when_told(app, alice, clips, flag, evene
     video_id = result.output.split()[-1]
     db.session.expire_all()
     assert db.session.get(Video, video_id).normalize_loudness is evened
+
+
+@pytest.mark.parametrize("email", ["Eve <eve@example.com>", "<eve@example.com>", "eve@exa_mple.com", "not an address"])
+def test_create_takes_only_the_addresses_the_account_page_takes(app, email):
+    result = users(app, "create", "eve", "--password", "correct horse 9", "--email", email)
+    assert result.exit_code == 2 and "not an e-mail address" in result.output
+    assert users(app, "list").output.count("\n") == 1  # the header alone: nobody was made
+
+
+def test_create_keeps_a_plain_address_trimmed(app):
+    result = users(app, "create", "eve", "--password", "correct horse 9", "--email", " eve@example.com ")
+    assert result.exit_code == 0, result.output
+    assert "\teve@example.com\t" in users(app, "list").output

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from app.domain.callback_urls import check as check_callback_url
 from app.domain.errors import Refused
-from app.domain.ingest import check_callback_url, clean_filename, clean_text, container_of
+from app.domain.ingest import clean_filename, clean_text, container_of
 
 
 @pytest.mark.parametrize(
