@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request, session
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -114,16 +114,18 @@ def error_response(status: int, message: str | None, *, retry_after: int | None 
 def _page(status: int, message: str | None, retry_after: int | None) -> str:
     """error.html, rendered by the template environment directly, not with render_template: that runs
     the app's context processors, and Flask-Login's looks the user up in the database, which may be
-    the very thing that is down. So the page knows nobody: its navigation is the site's main pages."""
+    the very thing that is down. So the page knows nobody by name: its navigation is the site's main
+    pages, with Log in only when the session's cookie holds no login."""
     page = explained(status)
     return current_app.jinja_env.get_template("error.html").render(
         status=status,
         heading=page.heading,
         message=message,
         next_step=page.next_step,
-        wait=_in_words(retry_after) if retry_after else None,
+        wait=in_words(retry_after) if retry_after else None,
         again=_same_address() if page.again and request.method == "GET" else None,
         path=request.path if status == 404 else None,
+        signed_in=bool(session.get("_user_id")),  # read from the cookie: no session is started
     )  # url_for, request, get_flashed_messages: globals of the environment
 
 
@@ -133,7 +135,8 @@ def _same_address() -> str:
     return "/" + request.full_path.rstrip("?").lstrip("/\\")
 
 
-def _in_words(seconds: int) -> str:
+def in_words(seconds: int) -> str:
+    """A wait as a person says it: `40 seconds`, `5 minutes`, `2 hours`."""
     if seconds < 90:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = round(seconds / 60)

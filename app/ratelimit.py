@@ -69,6 +69,15 @@ class LoginAttempt:
             log.warning("could not count a login attempt (Redis away?)")
             return True
 
+    def retry_after(self) -> int:
+        """Seconds until every full bucket lets an attempt through again (at least 1)."""
+        try:
+            resets = [limiter.limiter.get_window_stats(item, *keys) for item, keys in self.buckets]
+        except Exception:  # noqa: BLE001  (Redis went away meanwhile: no better word than a minute)
+            return 60
+        waits = [reset - time.time() for reset, remaining in resets if remaining <= 0]
+        return max(1, math.ceil(max(waits, default=1)))
+
     def succeeded(self) -> None:
         """The password was right: only failures use up the limits."""
         try:

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import ratelimit
 from app.domain import accounts, sessions
 from app.domain.models import User, new_webhook_secret
+from app.errors import in_words
 from app.extensions import db
 from app.pages.blueprint import blueprint
 from app.pages.forms import PASSWORD_RULES, ChangePasswordForm, LoginForm, NotificationsForm
@@ -33,8 +34,9 @@ def login():
         # counted before the password is checked: simultaneous guesses can't outrun the limit
         attempt = ratelimit.LoginAttempt(username, ratelimit.trusted_device(username))
         if not attempt.allowed():
-            flash("Too many failed logins. Wait a while, then try again.", "error")
-            return render_template("login.html", form=form), 429
+            wait = attempt.retry_after()
+            flash(f"Too many failed logins. Try again in {in_words(wait)}.", "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
         user = db.session.scalar(db.select(User).filter_by(username=username))
         if user is not None and user.check_password(form.password.data):
             attempt.succeeded()
@@ -108,8 +110,9 @@ def change_password():
     # a session left open somewhere must not become a way to guess the password: the login's limit
     attempt = ratelimit.LoginAttempt(user.username, ratelimit.trusted_device(user.username))
     if not attempt.allowed():
-        form.current_password.errors.append("Too many wrong passwords. Wait a while, then try again.")
-        return _account_page(password=form), 429
+        wait = attempt.retry_after()
+        form.current_password.errors.append(f"Too many wrong passwords. Try again in {in_words(wait)}.")
+        return _account_page(password=form), 429, {"Retry-After": str(wait)}
     if not user.check_password(form.current_password.data):
         form.current_password.errors.append("That is not your current password.")
         return _account_page(password=form), 400

@@ -20,15 +20,16 @@ from tests.browser.conftest import XSS
 pytestmark = pytest.mark.browser
 
 STOCK = ("The requested URL was not found on the server", "If you entered the URL manually", "Werkzeug")
-MAIN_PAGES = ["My videos", "Upload", "Account", "Log in"]
+MAIN_PAGES = ["My videos", "Upload", "Account"]  # and Log in, for a visitor not logged in
 
 
-def assert_error_page(visitor, status: int, heading: str, *says: str) -> None:
+def assert_error_page(visitor, status: int, heading: str, *says: str, signed_in: bool = True) -> None:
     page = visitor.page
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert page.get_by_text(f"Error {status}").is_visible()
     nav = page.get_by_role("navigation", name="Main")
-    assert [link.inner_text() for link in nav.get_by_role("link").all()] == MAIN_PAGES
+    links = [link.inner_text() for link in nav.get_by_role("link").all()]
+    assert links == MAIN_PAGES + ([] if signed_in else ["Log in"])
     assert all(link.is_visible() for link in nav.get_by_role("link").all())
     assert page.get_by_role("link", name="Go to My videos").is_visible()
     text = page.locator("main").inner_text()
@@ -44,7 +45,9 @@ def test_an_unknown_page(stack, visitor, size):
     anonymous = visitor(size=size)
     response = anonymous.page.goto("/no-such-page")
     assert response.status == 404
-    assert_error_page(anonymous, 404, "Page not found", "The link may be old, or the video was deleted")
+    assert_error_page(
+        anonymous, 404, "Page not found", "The link may be old, or the video was deleted", signed_in=False
+    )
 
 
 def test_a_hostile_path_is_shown_as_text(stack, visitor, size):
@@ -148,4 +151,4 @@ def test_errors_the_real_web_cannot_be_made_to_show(stack, visitor, made_here, s
         f"{stack.url}/shown", lambda route: route.fulfill(status=status, headers=headers, body=answer.get_data())
     )
     assert shown.page.goto("/shown").status == status
-    assert_error_page(shown, status, heading, *says)
+    assert_error_page(shown, status, heading, *says, signed_in=make is database_down)
