@@ -19,6 +19,16 @@ document.addEventListener("DOMContentLoaded", () => {
   const SENDING_AT_ONCE = 2; // a phone's uplink is shared: two keep it busy without starving either
   const { element } = Conveyor;
 
+  // A bar from 0 to 1, named for screen readers by `label`
+  const progressBar = (role, label) => {
+    const bar = element("progress");
+    bar.max = 1;
+    bar.value = 0;
+    bar.dataset.role = role;
+    bar.setAttribute("aria-label", label);
+    return bar;
+  };
+
   const items = []; // one per file in the list, in the order chosen
   const queue = []; // items waiting for a free sending slot
   let sending = 0;
@@ -77,11 +87,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
     const upload = element("div", "item-bar");
     upload.hidden = true;
-    const uploadBar = element("progress");
-    uploadBar.max = 1;
-    uploadBar.value = 0;
-    uploadBar.dataset.role = "upload-progress";
-    uploadBar.setAttribute("aria-label", `Upload of ${file.name}`);
+    const uploadBar = progressBar("upload-progress", `Upload of ${file.name}`);
     const uploadPercent = element("span", "percent", "0%");
     uploadPercent.dataset.role = "upload-percent";
     upload.append(element("span", "bar-name", "Sent"), uploadBar, uploadPercent);
@@ -90,11 +96,7 @@ document.addEventListener("DOMContentLoaded", () => {
     conversion.hidden = true;
     const state = element("span", "state state-queued", "queued");
     state.dataset.role = "state";
-    const conversionBar = element("progress");
-    conversionBar.max = 1;
-    conversionBar.value = 0;
-    conversionBar.dataset.role = "conversion-progress";
-    conversionBar.setAttribute("aria-label", `Conversion of ${file.name}`);
+    const conversionBar = progressBar("conversion-progress", `Conversion of ${file.name}`);
     const conversionPercent = element("span", "percent", "0%");
     conversion.append(state, conversionBar, conversionPercent);
 

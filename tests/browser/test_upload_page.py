@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +36,15 @@ def open_upload_page(visitor, size):
     return alice
 
 
+def copies(clips, folder: Path, *names: str) -> list[Path]:
+    """The same small clip under each of `names` in `folder`: files as a user picks them."""
+    clip = clips("b320x180", seconds=1, width=320, height=180)
+    paths = [folder / name for name in names]
+    for path in paths:
+        shutil.copy(clip, path)
+    return paths
+
+
 def row_of(page, name: str):
     """The list's row for the file called `name` (its name as shown, exactly)."""
     return page.locator("li.upload-item").filter(has=page.locator(".item-name").get_by_text(name, exact=True))
@@ -55,10 +65,7 @@ def posts_to_videos(page) -> list[bytes]:
 
 def test_two_videos_sent_at_once_each_with_its_own_progress_then_both_converted(stack, visitor, clips, size, tmp_path):
     ensure_worker(stack)
-    clip = clips("b320x180", seconds=1, width=320, height=180)
-    beach, party = tmp_path / "Beach day.mp4", tmp_path / "Birthday party.mov"
-    shutil.copy(clip, beach)
-    shutil.copy(clip, party)
+    beach, party = copies(clips, tmp_path, "Beach day.mp4", "Birthday party.mov")
     alice = open_upload_page(visitor, size)
     page = alice.page
     assert_page_ok(page)  # empty
@@ -107,8 +114,7 @@ def test_what_the_service_would_refuse_is_refused_before_sending_and_the_rest_go
     stack, visitor, clips, size, tmp_path
 ):
     ensure_worker(stack)
-    good = tmp_path / "good.mp4"
-    shutil.copy(clips("b320x180", seconds=1, width=320, height=180), good)
+    [good] = copies(clips, tmp_path, "good.mp4")
     notes, empty, huge = tmp_path / "notes.txt", tmp_path / "empty.mp4", tmp_path / "huge.mp4"
     notes.write_text("not a video\n")
     empty.touch()
@@ -153,11 +159,9 @@ def test_a_file_the_server_refuses_or_that_is_cut_off_says_so_and_the_others_go_
     stack, visitor, clips, size, tmp_path
 ):
     ensure_worker(stack)
-    clip = clips("b320x180", seconds=1, width=320, height=180)
-    fake, cut, fine = tmp_path / "fake.mp4", tmp_path / "cut off.mp4", tmp_path / "fine.mp4"
+    cut, fine = copies(clips, tmp_path, "cut off.mp4", "fine.mp4")
+    fake = tmp_path / "fake.mp4"
     fake.write_bytes(b"an mp4 in name only\n" * 10)
-    shutil.copy(clip, cut)
-    shutil.copy(clip, fine)
     alice = open_upload_page(visitor, size)
     page = alice.page
     held: list = []
@@ -188,10 +192,7 @@ def test_a_file_the_server_refuses_or_that_is_cut_off_says_so_and_the_others_go_
 
 
 def test_leaving_while_a_file_is_still_sending_asks_first(stack, visitor, clips, tmp_path):
-    clip = clips("b320x180", seconds=1, width=320, height=180)
-    one, two = tmp_path / "one.mp4", tmp_path / "two.mp4"
-    shutil.copy(clip, one)
-    shutil.copy(clip, two)
+    one, two = copies(clips, tmp_path, "one.mp4", "two.mp4")
     alice = open_upload_page(visitor, "desktop")
     page = alice.page
     held: list = []
@@ -213,8 +214,7 @@ def test_leaving_while_a_file_is_still_sending_asks_first(stack, visitor, clips,
 
 
 def test_a_file_name_made_of_markup_is_shown_as_text(stack, visitor, clips, size, tmp_path):
-    hostile = tmp_path / f"{XSS}.mp4"
-    shutil.copy(clips("b320x180", seconds=1, width=320, height=180), hostile)
+    [hostile] = copies(clips, tmp_path, f"{XSS}.mp4")
     alice = open_upload_page(visitor, size)
     page = alice.page
     page.set_input_files("#file", str(hostile))
@@ -227,10 +227,7 @@ def test_a_file_name_made_of_markup_is_shown_as_text(stack, visitor, clips, size
 
 
 def test_by_keyboard_alone_choose_remove_one_and_send_the_other(stack, visitor, clips, tmp_path):
-    clip = clips("b320x180", seconds=1, width=320, height=180)
-    keep, drop = tmp_path / "keep.mp4", tmp_path / "drop.mp4"
-    shutil.copy(clip, keep)
-    shutil.copy(clip, drop)
+    keep, drop = copies(clips, tmp_path, "keep.mp4", "drop.mp4")
     alice = open_upload_page(visitor, "desktop")
     page = alice.page
 

@@ -60,10 +60,16 @@ def facts(page) -> dict[str, str]:
     }
 
 
-def test_a_ready_video_shows_its_details_and_downloads(stack, visitor, ready_video, size):
+def on_video_page(visitor, video_id: str, size: str):
+    """The owner's browser at `size`, on the video's page."""
     vera = visitor(OWNER, size=size)
+    vera.page.goto(f"/videos/{video_id}")
+    return vera
+
+
+def test_a_ready_video_shows_its_details_and_downloads(stack, visitor, ready_video, size):
+    vera = on_video_page(visitor, ready_video["id"], size)
     page = vera.page
-    page.goto(f"/videos/{ready_video['id']}")
     page.wait_for_selector(".player video")
 
     shown = facts(page)
@@ -100,9 +106,8 @@ def test_a_ready_video_shows_its_details_and_downloads(stack, visitor, ready_vid
 
 
 def test_a_ready_video_plays_with_a_labelled_quality_choice_that_switches(stack, visitor, ready_video, size):
-    vera = visitor(OWNER, size=size)
+    vera = on_video_page(visitor, ready_video["id"], size)
     page = vera.page
-    page.goto(f"/videos/{ready_video['id']}")
     quality = page.get_by_role("combobox", name="Quality")
     page.wait_for_function("() => document.querySelector('select.quality').options.length === 3", timeout=30_000)
     assert quality.locator("option").all_text_contents()[1:] == ["240p", "144p"]
@@ -161,9 +166,8 @@ def test_where_the_clipboard_is_refused_the_link_is_selected_to_copy(stack, visi
 
 def test_rename_saves_on_enter_cancels_on_escape_and_keeps_markup_as_text(stack, visitor, owner, clips, size):
     video_id = stack.upload(owner, clips("v320x180", seconds=1, width=320, height=180), title="First name").json()["id"]
-    vera = visitor(OWNER, size=size)
+    vera = on_video_page(visitor, video_id, size)
     page = vera.page
-    page.goto(f"/videos/{video_id}")
     title = page.get_by_role("heading", level=1)
     field = page.get_by_role("textbox", name="Title")
 
@@ -220,9 +224,8 @@ def test_rename_saves_on_enter_cancels_on_escape_and_keeps_markup_as_text(stack,
 
 def test_cancel_asks_for_a_second_click(stack, visitor, owner, clips, size):
     video_id = queued_video(stack, owner, clips, "Wrong file")
-    vera = visitor(OWNER, size=size)
+    vera = on_video_page(visitor, video_id, size)
     page = vera.page
-    page.goto(f"/videos/{video_id}")
     assert facts(page)["State"] == "Queued"
     assert page.locator('[data-role="progress-box"]').is_visible()
     assert_page_ok(page)
@@ -255,9 +258,8 @@ def test_cancel_asks_for_a_second_click(stack, visitor, owner, clips, size):
 
 def test_delete_asks_for_a_second_click(stack, visitor, owner, clips, size):
     video_id = queued_video(stack, owner, clips, "Delete me")
-    vera = visitor(OWNER, size=size)
+    vera = on_video_page(visitor, video_id, size)
     page = vera.page
-    page.goto(f"/videos/{video_id}")
     delete = page.locator('[data-action="delete"]')
     delete.click()
     assert delete.inner_text() == "Delete for good?" and "armed" in delete.get_attribute("class")
@@ -278,9 +280,8 @@ def test_a_failed_video_says_why(stack, visitor, owner, clips, tmp_path, size):
     video = stack.wait_final(owner, video_id, timeout=180)
     assert video["state"] == "failed", video
 
-    vera = visitor(OWNER, size=size)
+    vera = on_video_page(visitor, video_id, size)
     page = vera.page
-    page.goto(f"/videos/{video_id}")
     error = page.get_by_role("alert").filter(has_text=video["error"])
     assert error.is_visible()
     assert page.locator(".player video").count() == 0

@@ -34,6 +34,20 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def database_away(tmp_path):
+    """An app whose database refuses every connection (a port nothing listens on)."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+            "STORAGE_URL": f"file://{tmp_path / 'storage'}",
+            "REDIS_CONNECTION": fakeredis.FakeRedis(),
+        }
+    )
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

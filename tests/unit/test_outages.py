@@ -5,7 +5,6 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from app import create_app
 from app.domain.models import Video
 from app.extensions import db
 from tests.unit.conftest import upload
@@ -33,17 +32,8 @@ def test_uploads_are_kept_while_redis_is_away(client, auth, clips, redis_away):
     assert health.status_code == 503 and health.json["redis"] == "unavailable"
 
 
-def test_database_away_is_a_503(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
-            "STORAGE_URL": f"file://{tmp_path}",
-            "REDIS_CONNECTION": fakeredis.FakeRedis(),
-        }
-    )
-    client = app.test_client()
+def test_database_away_is_a_503(database_away):
+    client = database_away.test_client()
     response = client.get("/api/videos", headers={"Authorization": "Bearer whatever"})
     assert response.status_code == 503 and "database" in response.json["error"].lower()
     health = client.get("/healthz")
