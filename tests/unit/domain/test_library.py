@@ -11,7 +11,10 @@ from app.domain import library
 from app.domain.models import Caption, Rendition, Video
 from app.extensions import db
 
-TITLES = ["Holiday in Rome", "rome by night", "100% pure", "a_b test", "aXb test", "back\\slash", "Lisbon"]
+TITLES = [
+    "Holiday in Rome", "rome by night", "100% pure", "a_b test", "aXb test", "back\\slash", "Lisbon", "ÉTÉ À SÉVILLE",
+    "Ωμέγα",
+]
 
 
 @pytest.fixture
@@ -42,6 +45,14 @@ def test_a_part_of_the_title_in_any_case(owners):
     assert titles(alice, "ROME") == (["rome by night", "Holiday in Rome"], 2)
     assert titles(alice, "lisb") == (["Lisbon"], 1)
     assert titles(alice, "Paris") == ([], 0)
+
+
+def test_any_case_beyond_a_to_z(owners):
+    """Accents and other scripts too, on SQLite as on PostgreSQL (SQLite's own lower() folds A-Z only)."""
+    alice, _ = owners
+    assert titles(alice, "été à sé") == (["ÉTÉ À SÉVILLE"], 1)
+    assert titles(alice, "ΩΜΈΓΑ") == (["Ωμέγα"], 1)
+    assert titles(alice, "ete") == ([], 0)  # an accent is not dropped, only its case
 
 
 @pytest.mark.parametrize(
