@@ -91,32 +91,34 @@ def test_oversize_upload_is_413(app, client, auth):
     assert "larger than the limit" in response.json["error"]
 
 
-def test_callback_url_must_be_http(client, auth, clips):
+def with_callback(client, auth, clips, url: str):
+    """An upload of a small clip naming `url` as its callback."""
     clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
-    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": "file:///etc/passwd"})
+    return post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": url})
+
+
+def test_callback_url_must_be_http(client, auth, clips):
+    response = with_callback(client, auth, clips, "file:///etc/passwd")
     assert response.status_code == 400 and "callback_url" in response.json["error"]
 
 
 @pytest.mark.parametrize("url", ["http://10.0.0.5/hook", "https://[::1]/hook", "http://localhost:8000/x", "http://0x7f.1/"])
 def test_an_uploads_callback_url_at_a_plainly_private_host_is_refused_at_once(client, auth, clips, url):
     """Never called (deliveries go to public addresses only): said now, not as a `refused` delivery later."""
-    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
-    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": url})
+    response = with_callback(client, auth, clips, url)
     assert response.status_code == 400 and "which is not a public address" in response.json["error"]
     assert client.get("/api/videos", headers=auth).json["videos"] == []
 
 
 def test_an_uploads_callback_url_in_the_operators_allowed_networks_is_taken(app, client, auth, clips):
     app.config["CALLBACK_ALLOWED_NETWORKS"] = [ipaddress.ip_network("127.0.0.0/8")]  # trying callbacks locally
-    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
-    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": "http://127.0.0.1:9/in"})
+    response = with_callback(client, auth, clips, "http://127.0.0.1:9/in")
     assert response.status_code == 202
 
 
 @pytest.mark.parametrize("url", ["https://example.com/a b", "https://example.com/a\r\nX-Evil: 1"])
 def test_a_callback_url_with_a_space_or_line_break_is_refused_at_upload(client, auth, clips, url):
-    clip = clips("c320x240", width=320, height=240, seconds=1).read_bytes()
-    response = post(client, auth, {"file": (io.BytesIO(clip), "a.mp4"), "callback_url": url})
+    response = with_callback(client, auth, clips, url)
     assert response.status_code == 400 and "line breaks or control characters" in response.json["error"]
     assert client.get("/api/videos", headers=auth).json["videos"] == []
 
