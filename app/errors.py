@@ -125,8 +125,14 @@ def _page(status: int, message: str | None, retry_after: int | None) -> str:
         wait=in_words(retry_after) if retry_after else None,
         again=_same_address() if page.again and request.method == "GET" else None,
         path=request.path if status == 404 else None,
-        signed_in=bool(session.get("_user_id")),  # read from the cookie: no session is started
+        signed_in=session_holds_login(),
     )  # url_for, request, get_flashed_messages: globals of the environment
+
+
+def session_holds_login() -> bool:
+    """Whether the session's cookie says someone logged in (Flask-Login's key), without asking the
+    database who, and without starting a session."""
+    return bool(session.get("_user_id"))
 
 
 def _same_address() -> str:

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.domain import sessions
 from app.domain.models import User
-from app.errors import error_response, wants_json
+from app.errors import error_response, session_holds_login, wants_json
 from app.extensions import csrf, db, login_manager
 
 # Pages run only scripts and styles of their own (no inline script: a title that smuggled in
@@ -104,7 +104,7 @@ def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Frame-Options", "DENY")
         # no one's videos from the back button after logout. The session's word, not current_user:
         # this runs after an error page too, and must not ask the database that just failed
-        if request.blueprint == "pages" and session.get("_user_id"):
+        if request.blueprint == "pages" and session_holds_login():
             response.headers["Cache-Control"] = "no-store"
     return response
 
