@@ -153,11 +153,7 @@ class Stack:
         while (ghosts := marked_processes(str(self.workdir))) and time.monotonic() < deadline:
             time.sleep(0.1)
         if ghosts:
-            for pid in ghosts:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            send(list(ghosts), signal.SIGKILL)
             raise AssertionError(f"processes outlived their stack's stop (killed now): {ghosts}")
 
     def upload(self, session: requests.Session, path: Path, **fields: str) -> requests.Response:
@@ -253,7 +249,11 @@ def marked_processes(workdir: str) -> dict[int, str]:
 
 def signal_dyno(leader_pid: int, sig: int) -> list[int]:
     """What a platform does on restart: the signal goes to every process of the dyno at once."""
-    pids = dyno_processes(leader_pid)
+    return send(dyno_processes(leader_pid), sig)
+
+
+def send(pids: list[int], sig: int) -> list[int]:
+    """`sig` to each of `pids`, those that have ended meanwhile aside."""
     for pid in pids:
         try:
             os.kill(pid, sig)
